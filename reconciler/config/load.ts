@@ -1,0 +1,95 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseDocument } from "yaml";
+import { InputError, type Problem } from "../errors";
+import { DesiredFleetSchema, FleetPolicySchema, policyCrossFieldProblems, type DesiredFleet, type FleetPolicy } from "../model";
+import { deepMerge, readEnvOverrides } from "./env";
+import { problemsFromZod } from "./issues";
+
+/** The validated configuration of one stack. */
+export interface StackConfig {
+  root: string;
+  stack: string;
+  file: string;
+  policy: FleetPolicy;
+  /** The applied desired fleet (`fleet:desired`), or the empty fleet when none was written yet. */
+  desired: DesiredFleet;
+}
+
+export const POLICY_KEY = "fleet:policy";
+export const DESIRED_KEY = "fleet:desired";
+
+/** The directory holding Pulumi.yaml: the first one up from `start`, else the installed package's. */
+export function findProjectRoot(start: string = process.cwd()): string {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) break;
+  }
+  return path.resolve(__dirname, "..", "..");
+}
+
+export function stackFile(root: string, stack: string): string {
+  return path.join(root, `Pulumi.${stack}.yaml`);
+}
+
+/** Reads the stack file (I/O only). */
+export function readStackFile(root: string, stack: string): { file: string; text: string } {
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(stack)) {
+    throw new InputError("--stack", [{ field: "--stack", message: `'${stack}' is not a stack name (letters, digits, '_', '.', '-')` }]);
+  }
+  const file = stackFile(root, stack);
+  if (!fs.existsSync(file)) {
+    throw new InputError("--stack", [
+      { field: "--stack", message: `no ${path.basename(file)} in ${root}; create it (e.g. cp Pulumi.local.yaml ${path.basename(file)}) or pick another stack` },
+    ]);
+  }
+  return { file, text: fs.readFileSync(file, "utf8") };
+}
+
+/** Parses and validates a stack file's text with env overrides (pure; collects every problem). */
+export function parseStackConfig(args: { root: string; stack: string; file: string; text: string; env: NodeJS.ProcessEnv }): StackConfig {
+  const name = path.basename(args.file);
+  const doc = parseDocument(args.text, { prettyErrors: false });
+  if (doc.errors.length) {
+    throw new InputError(name, doc.errors.map((e) => ({ field: `${name}:${e.linePos?.[0]?.line ?? "?"}`, message: `invalid YAML: ${e.message.split("\n")[0]}` })));
+  }
+  const top = (doc.toJS() ?? {}) as Record<string, unknown>;
+  const problems: Problem[] = [];
+  const config = (top.config ?? {}) as Record<string, unknown>;
+  if (typeof config !== "object" || Array.isArray(config)) {
+    throw new InputError(name, [{ field: `${name}: config`, message: "must be a mapping of config keys" }]);
+  }
+
+  const env = readEnvOverrides(FleetPolicySchema, args.env);
+  problems.push(...env.problems);
+  const rawPolicy = deepMerge(config[POLICY_KEY] ?? {}, env.values);
+  const policyResult = FleetPolicySchema.safeParse(rawPolicy);
+  let policy: FleetPolicy | undefined;
+  if (policyResult.success) {
+    policy = policyResult.data;
+    for (const p of policyCrossFieldProblems(policy)) problems.push({ field: fieldName(name, p.path, env.sources), message: p.message });
+  } else {
+    problems.push(...problemsFromZod("", policyResult.error, (p) => fieldName(name, p, env.sources)));
+  }
+
+  const desiredResult = DesiredFleetSchema.safeParse(config[DESIRED_KEY] ?? {});
+  if (!desiredResult.success) problems.push(...problemsFromZod(`${name}: ${DESIRED_KEY}`, desiredResult.error));
+
+  if (problems.length || !policy || !desiredResult.success) throw new InputError(`configuration of stack '${args.stack}'`, problems);
+  return { root: args.root, stack: args.stack, file: args.file, policy, desired: desiredResult.data };
+}
+
+function fieldName(file: string, policyPath: string, sources: Map<string, string>): string {
+  const fromEnv = sources.get(policyPath);
+  return fromEnv ? `${fromEnv} (${POLICY_KEY}.${policyPath})` : `${file}: ${POLICY_KEY}.${policyPath}`;
+}
+
+export function loadStackConfig(root: string, stack: string, env: NodeJS.ProcessEnv = process.env): StackConfig {
+  const { file, text } = readStackFile(root, stack);
+  return parseStackConfig({ root, stack, file, text, env });
+}
+
+/** Resolves a path from configuration against the project root. */
+export function resolveFromRoot(root: string, p: string): string {
+  return path.isAbsolute(p) ? p : path.join(root, p);
+}

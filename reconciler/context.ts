@@ -1,0 +1,26 @@
+import { loadStackConfig, findProjectRoot, resolveFromRoot, type StackConfig } from "./config/load";
+import { Journal } from "./journal";
+import { JournalBudgetSource, JournalFleetReader } from "./signals/journal-sources";
+import { SystemPressureSource } from "./signals/pressure-system";
+import { GcpCsvPriceSource } from "./signals/prices-gcp-csv";
+import type { LiveSources } from "./signals/gather";
+
+/** Resolves the stack's configuration (validated) from the project root. */
+export function stackContext(stack: string, env: NodeJS.ProcessEnv = process.env): StackConfig {
+  return loadStackConfig(findProjectRoot(), stack, env);
+}
+
+export function journalPath(cfg: StackConfig): string {
+  return resolveFromRoot(cfg.root, cfg.policy.journal.path);
+}
+
+/** The live sources of the embedded default: this machine's memory, the price file, the journal. */
+export function liveSources(cfg: StackConfig, journal: Journal, now: () => number): LiveSources {
+  const s = cfg.policy.signals;
+  return {
+    pressure: new SystemPressureSource({ count: s.pressureSampleCount, intervalMs: s.pressureSampleIntervalMs, historyMs: 3_600_000, journal, now }),
+    prices: new GcpCsvPriceSource(resolveFromRoot(cfg.root, s.pricesFile), now),
+    budget: new JournalBudgetSource(journal, cfg.stack),
+    fleet: new JournalFleetReader(journal, cfg.stack),
+  };
+}

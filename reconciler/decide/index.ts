@@ -1,0 +1,34 @@
+import type { Decision, DesiredFleet, FleetPolicy, Signals } from "../model";
+import { decideBurst, type BurstOutcome } from "./burst";
+
+export interface DecideInput {
+  signals: Signals;
+  policy: FleetPolicy;
+  /** The applied desired fleet; areas not decided here carry their value through. */
+  previous: DesiredFleet;
+}
+
+export interface DecideOutput {
+  desired: DesiredFleet;
+  decisions: Decision[];
+  costs: { hourlyUsd: number; projectedDailyUsd: number | null };
+  burst: Pick<BurstOutcome, "pressure">;
+}
+
+/**
+ * One pure, deterministic decision over the whole fleet. The clock is `signals.at`; nothing here
+ * reads the time, the disk or the network. plan, reconcile and backtest all call this.
+ */
+export function decide(input: DecideInput): DecideOutput {
+  const atMs = Date.parse(input.signals.at);
+  const burst = decideBurst({ atMs, policy: input.policy.burst, signalsPolicy: input.policy.signals, signals: input.signals, previous: input.previous.burst });
+  return {
+    desired: { ...input.previous, burst: burst.desired },
+    decisions: [...burst.decisions],
+    costs: { hourlyUsd: burst.hourlyUsd, projectedDailyUsd: burst.projectedDailyUsd },
+    burst: { pressure: burst.pressure },
+  };
+}
+
+export { pressureLevel } from "./pressure";
+export { decideBurst, remainingTodayUsd } from "./burst";

@@ -1,0 +1,165 @@
+import Database from "better-sqlite3";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Area, Decision, DesiredFleet, PressureSample } from "../model";
+import { MIGRATIONS } from "./migrations";
+
+export interface PlanRecord {
+  at: string;
+  stack: string;
+  source: string;
+  desired: DesiredFleet;
+  decisions: Decision[];
+  costs: unknown;
+  signalsDigest: string;
+}
+
+export interface VmLifetime {
+  stack: string;
+  area: Area;
+  name: string;
+  provider: string;
+  zone: string;
+  machineType: string;
+  hourUsd: number;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/**
+ * The journal: an SQLite file (WAL, synchronous FULL) holding plans, decisions, applies, VM lifetimes
+ * and pressure history. Every multi-row write is one transaction, so a kill -9 mid-write leaves
+ * either all of it or none of it.
+ */
+export class Journal {
+  private constructor(readonly db: Database.Database, readonly file: string) {}
+
+  static open(file: string): Journal {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    const j = new Journal(db, file);
+    j.migrate();
+    return j;
+  }
+
+  /** Opens an existing journal read-only, or returns undefined when there is none (status, costs). */
+  static openExisting(file: string): Journal | undefined {
+    if (!fs.existsSync(file)) return undefined;
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma("busy_timeout = 5000");
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > MIGRATIONS.length) throw new Error(`journal ${file} is at schema version ${version}, newer than this fleet (${MIGRATIONS.length}); upgrade fleet`);
+    return new Journal(db, file);
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma("user_version", { simple: true }) as number;
+  }
+
+  private migrate(): void {
+    const current = this.schemaVersion;
+    if (current > MIGRATIONS.length) throw new Error(`journal ${this.file} is at schema version ${current}, newer than this fleet (${MIGRATIONS.length}); upgrade fleet`);
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  recordPlan(p: PlanRecord, recordedAt: string): number {
+    const insertPlan = this.db.prepare(
+      "INSERT INTO plans (at, recorded_at, stack, source, desired_json, costs_json, signals_digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    const insertDecision = this.db.prepare(
+      "INSERT INTO decisions (plan_id, stack, at, area, kind, reason, from_json, to_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    return this.db.transaction(() => {
+      const id = Number(insertPlan.run(p.at, recordedAt, p.stack, p.source, JSON.stringify(p.desired), JSON.stringify(p.costs), p.signalsDigest).lastInsertRowid);
+      for (const d of p.decisions) {
+        insertDecision.run(id, p.stack, p.at, d.area, d.kind, d.reason, JSON.stringify(d.from ?? null), JSON.stringify(d.to ?? null));
+      }
+      return id;
+    })();
+  }
+
+  lastPlan(stack: string): { id: number; at: string; source: string; desired: DesiredFleet; costs: unknown } | undefined {
+    const row = this.db.prepare("SELECT id, at, source, desired_json, costs_json FROM plans WHERE stack = ? ORDER BY id DESC LIMIT 1").get(stack) as
+      | { id: number; at: string; source: string; desired_json: string; costs_json: string }
+      | undefined;
+    return row && { id: row.id, at: row.at, source: row.source, desired: JSON.parse(row.desired_json), costs: JSON.parse(row.costs_json) };
+  }
+
+  decisions(stack: string, opts: { area?: Area; limit?: number; planId?: number } = {}): (Decision & { at: string; planId: number })[] {
+    const rows = this.db
+      .prepare(
+        `SELECT plan_id, at, area, kind, reason, from_json, to_json FROM decisions WHERE stack = ?
+         AND (? IS NULL OR area = ?) AND (? IS NULL OR plan_id = ?) ORDER BY id DESC LIMIT ?`,
+      )
+      .all(stack, opts.area ?? null, opts.area ?? null, opts.planId ?? null, opts.planId ?? null, opts.limit ?? 50) as {
+      plan_id: number; at: string; area: Area; kind: Decision["kind"]; reason: string; from_json: string; to_json: string;
+    }[];
+    return rows.map((r) => ({ planId: r.plan_id, at: r.at, area: r.area, kind: r.kind, reason: r.reason, from: JSON.parse(r.from_json), to: JSON.parse(r.to_json) }));
+  }
+
+  recordPressureSamples(samples: readonly PressureSample[]): void {
+    const stmt = this.db.prepare("INSERT OR REPLACE INTO pressure_samples (at, mem_used_pct, swap_used_pct) VALUES (?, ?, ?)");
+    this.db.transaction(() => {
+      for (const s of samples) stmt.run(s.at, s.memUsedPct, s.swapUsedPct);
+    })();
+  }
+
+  pressureSamplesSince(sinceIso: string): PressureSample[] {
+    return (this.db.prepare("SELECT at, mem_used_pct, swap_used_pct FROM pressure_samples WHERE at >= ? ORDER BY at").all(sinceIso) as {
+      at: string; mem_used_pct: number; swap_used_pct: number;
+    }[]).map((r) => ({ at: r.at, memUsedPct: r.mem_used_pct, swapUsedPct: r.swap_used_pct }));
+  }
+
+  startLifetime(vm: Omit<VmLifetime, "endedAt">): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO vm_lifetimes (stack, area, name, provider, zone, machine_type, hour_usd, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(vm.stack, vm.area, vm.name, vm.provider, vm.zone, vm.machineType, vm.hourUsd, vm.startedAt);
+  }
+
+  endLifetime(stack: string, name: string, endedAt: string): void {
+    this.db.prepare("UPDATE vm_lifetimes SET ended_at = ? WHERE stack = ? AND name = ? AND ended_at IS NULL").run(endedAt, stack, name);
+  }
+
+  openLifetimes(stack: string, area?: Area): VmLifetime[] {
+    return (this.db
+      .prepare("SELECT * FROM vm_lifetimes WHERE stack = ? AND ended_at IS NULL AND (? IS NULL OR area = ?) ORDER BY started_at, name")
+      .all(stack, area ?? null, area ?? null) as LifetimeRow[]).map(fromRow);
+  }
+
+  /** Lifetimes overlapping [fromIso, toIso). */
+  lifetimesBetween(stack: string, fromIso: string, toIso: string): VmLifetime[] {
+    return (this.db
+      .prepare("SELECT * FROM vm_lifetimes WHERE stack = ? AND started_at < ? AND (ended_at IS NULL OR ended_at > ?) ORDER BY started_at, name")
+      .all(stack, toIso, fromIso) as LifetimeRow[]).map(fromRow);
+  }
+
+  recordEvent(e: { at: string; stack: string; area?: Area; kind: string; detail?: unknown }): void {
+    this.db.prepare("INSERT INTO events (at, stack, area, kind, detail_json) VALUES (?, ?, ?, ?, ?)").run(e.at, e.stack, e.area ?? null, e.kind, JSON.stringify(e.detail ?? null));
+  }
+
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of ["plans", "decisions", "applies", "vm_lifetimes", "pressure_samples", "events"]) {
+      out[t] = (this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    }
+    return out;
+  }
+}
+
+type LifetimeRow = { stack: string; area: Area; name: string; provider: string; zone: string; machine_type: string; hour_usd: number; started_at: string; ended_at: string | null };
+function fromRow(r: LifetimeRow): VmLifetime {
+  return { stack: r.stack, area: r.area, name: r.name, provider: r.provider, zone: r.zone, machineType: r.machine_type, hourUsd: r.hour_usd, startedAt: r.started_at, endedAt: r.ended_at };
+}

@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { gceName, gcpZone, isoTime, machineType, usd } from "./common";
+
+/**
+ * DesiredFleet: what the reconciler writes to `fleet:desired` and stacks/index.ts declares.
+ * This is the one contract between reconciler/ and stacks/.
+ */
+
+export const BurstVmSpecSchema = z.strictObject({
+  name: gceName,
+  zone: gcpZone,
+  machineType,
+  spotHourUsd: usd,
+  createdAt: isoTime,
+  /** createdAt + maxLifetimeHours: written to the `expires-at` label and enforced by GCE (max run duration). */
+  expiresAt: isoTime,
+});
+
+export const DesiredBurstSchema = z.strictObject({
+  vms: z.array(BurstVmSpecSchema).default([]),
+});
+
+/** The pool and standby areas are decided by their own issues; until then their value is carried through unchanged. */
+const carriedArea = z.record(z.string(), z.unknown()).nullable().default(null);
+
+export const DesiredFleetSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  burst: DesiredBurstSchema.prefault({}),
+  pool: carriedArea,
+  standby: carriedArea,
+  hpc: carriedArea,
+});
+
+export type BurstVmSpec = z.infer<typeof BurstVmSpecSchema>;
+export type DesiredBurst = z.infer<typeof DesiredBurstSchema>;
+export type DesiredFleet = z.infer<typeof DesiredFleetSchema>;
+
+export const EMPTY_DESIRED: DesiredFleet = DesiredFleetSchema.parse({});

@@ -1,0 +1,5 @@
+export * from "./common";
+export * from "./policy";
+export * from "./signals";
+export * from "./desired";
+export * from "./decision";

@@ -1,0 +1,114 @@
+import { createHash } from "node:crypto";
+import { decide } from "./decide";
+import { round } from "./decide/time";
+import { canonicalJson, diffJson, type DiffEntry } from "./diff";
+import { changesOf, blockedOf, type Decision, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
+
+/** A plan: what decide wants, why, what it changes and what it costs. Also the review artifact's core. */
+export interface Plan {
+  version: 1;
+  stack: string;
+  at: string;
+  source: string;
+  previous: DesiredFleet;
+  desired: DesiredFleet;
+  decisions: Decision[];
+  /** Number of decisions that change the desired fleet; 0 means an apply makes no Pulumi update. */
+  changes: number;
+  blocked: number;
+  desiredDiff: DiffEntry[];
+  costs: {
+    hourlyUsd: number;
+    projectedDailyUsd: number | null;
+    previousHourlyUsd: number;
+    deltaHourlyUsd: number;
+    spentTodayUsd: number | null;
+    dailyBudgetUsd: number;
+  };
+  pressure: { level: string; fresh: boolean; memUsedPct: number | null; swapUsedPct: number | null; samples: number };
+  signals: Signals;
+  signalsDigest: string;
+}
+
+export function digest(v: unknown): string {
+  return createHash("sha256").update(canonicalJson(v)).digest("hex");
+}
+
+function hourlyOf(d: DesiredFleet): number {
+  return round(d.burst.vms.reduce((a, v) => a + v.spotHourUsd, 0), 6);
+}
+
+/** Builds a plan from validated inputs (pure). */
+export function buildPlan(args: { stack: string; source: string; signals: Signals; policy: FleetPolicy; previous: DesiredFleet }): Plan {
+  const out = decide({ signals: args.signals, policy: args.policy, previous: args.previous });
+  const previousHourlyUsd = hourlyOf(args.previous);
+  const p = out.burst.pressure;
+  return {
+    version: 1,
+    stack: args.stack,
+    at: args.signals.at,
+    source: args.source,
+    previous: args.previous,
+    desired: out.desired,
+    decisions: out.decisions,
+    changes: changesOf(out.decisions).length,
+    blocked: blockedOf(out.decisions).length,
+    desiredDiff: diffJson(args.previous, out.desired),
+    costs: {
+      hourlyUsd: out.costs.hourlyUsd,
+      projectedDailyUsd: out.costs.projectedDailyUsd,
+      previousHourlyUsd,
+      deltaHourlyUsd: round(out.costs.hourlyUsd - previousHourlyUsd, 6),
+      spentTodayUsd: args.signals.budget?.spentTodayUsd ?? null,
+      dailyBudgetUsd: args.policy.burst.dailyBudgetUsd,
+    },
+    pressure: { level: p.fresh ? p.level : "unknown", fresh: p.fresh, memUsedPct: p.latest ? round(p.latest.memUsedPct, 2) : null, swapUsedPct: p.latest ? round(p.latest.swapUsedPct, 2) : null, samples: p.used },
+    signals: args.signals,
+    signalsDigest: digest(args.signals),
+  };
+}
+
+const money = (n: number | null, digits = 4) => (n === null ? "unknown" : `$${n.toFixed(digits)}`);
+
+function desiredLines(d: DesiredFleet): string[] {
+  const lines = [`burst: ${d.burst.vms.length} VM${d.burst.vms.length === 1 ? "" : "s"}`];
+  for (const vm of d.burst.vms) lines.push(`  ${vm.name}  ${vm.machineType}  ${vm.zone}  $${vm.spotHourUsd}/h  expires ${vm.expiresAt}`);
+  for (const area of ["pool", "standby", "hpc"] as const) lines.push(`${area}: ${d[area] === null ? "not managed" : "carried through unchanged"}`);
+  return lines;
+}
+
+function diffLine(e: DiffEntry): string {
+  const sym = e.op === "add" ? "+" : e.op === "remove" ? "-" : "~";
+  const val = e.op === "change" ? `${JSON.stringify(e.before)} -> ${JSON.stringify(e.after)}` : "";
+  return `${sym} ${e.path} ${val}`.trimEnd();
+}
+
+/** Human-readable plan for a terminal. */
+export function renderPlanText(plan: Plan): string {
+  const out: string[] = [];
+  out.push(`fleet plan: stack '${plan.stack}' at ${plan.at} (${plan.source} signals)`);
+  out.push(`pressure: ${plan.pressure.level}${plan.pressure.memUsedPct === null ? "" : ` (mem ${plan.pressure.memUsedPct}%, swap ${plan.pressure.swapUsedPct}%, ${plan.pressure.samples} samples)`}`);
+  out.push("", "Decisions:");
+  for (const d of plan.decisions) out.push(`  ${d.area.padEnd(7)} ${d.kind.padEnd(8)} ${d.reason}`);
+  out.push("", "Desired fleet:", ...desiredLines(plan.desired).map((l) => `  ${l}`));
+  out.push("", "Changes to the desired fleet:");
+  out.push(...(plan.desiredDiff.length ? plan.desiredDiff.map((e) => `  ${diffLine(e)}`) : ["  none: an apply would make no Pulumi update"]));
+  const c = plan.costs;
+  out.push("", `Costs: ${money(c.hourlyUsd)}/h (was ${money(c.previousHourlyUsd)}/h), projected today ${money(c.projectedDailyUsd, 2)} of ${money(c.dailyBudgetUsd, 2)} budget (spent ${money(c.spentTodayUsd, 2)})`);
+  return out.join("\n");
+}
+
+/** The plan as Markdown, for review (CI comments, the dashboard). */
+export function renderPlanMarkdown(plan: Plan): string {
+  const c = plan.costs;
+  const out: string[] = [];
+  out.push(`# Fleet plan: stack \`${plan.stack}\``, "", `At ${plan.at}, ${plan.source} signals, pressure **${plan.pressure.level}**. Signals digest \`${plan.signalsDigest.slice(0, 12)}\`.`, "");
+  out.push("## Decisions", "", "| area | kind | reason |", "| --- | --- | --- |");
+  for (const d of plan.decisions) out.push(`| ${d.area} | ${d.kind} | ${d.reason.replace(/\|/g, "\\|")} |`);
+  out.push("", "## Desired-state diff", "");
+  out.push(...(plan.desiredDiff.length ? ["```diff", ...plan.desiredDiff.map(diffLine), "```"] : ["No change: an apply makes no Pulumi update."]));
+  out.push("", "## Cost", "", "| | USD |", "| --- | --- |");
+  out.push(`| hourly now | ${money(c.previousHourlyUsd)} |`, `| hourly after | ${money(c.hourlyUsd)} |`, `| delta per hour | ${money(c.deltaHourlyUsd)} |`);
+  out.push(`| spent today | ${money(c.spentTodayUsd, 2)} |`, `| projected today | ${money(c.projectedDailyUsd, 2)} |`, `| daily budget | ${money(c.dailyBudgetUsd, 2)} |`);
+  return out.join("\n") + "\n";
+}

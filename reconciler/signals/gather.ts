@@ -1,0 +1,31 @@
+import { SignalsSchema, type Signals } from "../model";
+import { InputError } from "../errors";
+import { problemsFromZod } from "../config/issues";
+import type { BudgetSource, FleetReader, PressureSource, PriceSource } from "./types";
+
+export interface LiveSources {
+  pressure: PressureSource;
+  prices: PriceSource;
+  budget: BudgetSource;
+  fleet: FleetReader;
+}
+
+/**
+ * Reads every live source for one clock value and validates the result with the same schema as a
+ * signals file. A budget source that fails yields `budget: null` so decide fails closed; a failing
+ * pressure source yields no samples (also closed). Prices and the fleet must be read.
+ */
+export async function gatherSignals(sources: LiveSources, clock: () => number, onSourceError: (source: string, err: unknown) => void = () => {}): Promise<Signals> {
+  // Pressure is sampled over a short interval; the clock is read after it so no sample lies ahead of it.
+  const samples = await sources.pressure.samples(clock()).catch((e) => (onSourceError("pressure", e), []));
+  const atMs = clock();
+  const [prices, spent, actual] = await Promise.all([
+    sources.prices.prices(),
+    sources.budget.spentTodayUsd(atMs).then((n) => n as number | null).catch((e) => (onSourceError("budget", e), null)),
+    sources.fleet.actual(),
+  ]);
+  const raw = { at: new Date(atMs).toISOString(), pressure: { samples }, prices, budget: spent === null ? null : { spentTodayUsd: spent }, actual };
+  const parsed = SignalsSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError("live signals", problemsFromZod("signals", parsed.error));
+  return parsed.data;
+}

@@ -1,0 +1,60 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stackContext, journalPath, liveSources } from "../../reconciler/context";
+import { findPulumiCli, INSTALL_PULUMI_HINT } from "../../reconciler/engine";
+import { EXIT, InputError } from "../../reconciler/errors";
+import { Journal } from "../../reconciler/journal";
+import { buildPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
+import { readSignalsFile } from "../../reconciler/signals/file";
+import { gatherSignals } from "../../reconciler/signals/gather";
+
+export interface PlanOptions {
+  stack: string;
+  signals?: string;
+  json?: boolean;
+  out?: string;
+  markdown?: string;
+}
+
+/** `fleet plan`: validate everything first, then gather, decide, record, print. */
+export async function planCommand(opts: PlanOptions): Promise<number> {
+  const cfg = stackContext(opts.stack);
+  for (const [flag, file] of [["--out", opts.out], ["--markdown", opts.markdown]] as const) {
+    if (file && !fs.existsSync(path.dirname(path.resolve(file)))) {
+      throw new InputError(flag, [{ field: flag, message: `directory of ${file} does not exist` }]);
+    }
+  }
+  // A signals file is validated before anything is opened or written.
+  const fileSignals = opts.signals ? readSignalsFile(opts.signals) : undefined;
+
+  const journal = Journal.open(journalPath(cfg));
+  try {
+    const now = () => Date.now();
+    const signals =
+      fileSignals ??
+      (await gatherSignals(liveSources(cfg, journal, now), now, (source, err) => process.stderr.write(`fleet: ${source} signal unavailable (${String(err)}); failing closed\n`)));
+    const source = opts.signals ? `file:${path.basename(opts.signals)}` : "live";
+    const plan = buildPlan({ stack: cfg.stack, source, signals, policy: cfg.policy, previous: cfg.desired });
+
+    if (!fileSignals) journal.recordPressureSamples(signals.pressure.samples);
+    journal.recordPlan({ at: plan.at, stack: plan.stack, source, desired: plan.desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, new Date().toISOString());
+
+    const previewNote = findPulumiCli()
+      ? "preview: the Pulumi CLI is on PATH; run `fleet drift` or `fleet reconcile --dry-run` for the engine preview"
+      : `preview: skipped, the Pulumi CLI is not on PATH (to preview resource changes, ${INSTALL_PULUMI_HINT})`;
+
+    if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(plan, null, 2) + "\n");
+    if (opts.markdown) fs.writeFileSync(opts.markdown, renderPlanMarkdown(plan));
+    if (opts.json) process.stdout.write(JSON.stringify(jsonView(plan), null, 2) + "\n");
+    else process.stdout.write(renderPlanText(plan) + "\n\n" + previewNote + "\n");
+    if (opts.json) process.stderr.write(previewNote + "\n");
+    return plan.blocked > 0 ? EXIT.blocked : EXIT.ok;
+  } finally {
+    journal.close();
+  }
+}
+
+function jsonView(plan: Plan) {
+  const { desired, decisions, costs, signals, ...rest } = plan;
+  return { desired, decisions, costs, signals, stack: rest.stack, at: rest.at, source: rest.source, changes: rest.changes, blocked: rest.blocked, pressure: rest.pressure, desiredDiff: rest.desiredDiff, signalsDigest: rest.signalsDigest };
+}

@@ -1,0 +1,78 @@
+import { Command, CommanderError, Option } from "commander";
+import { EXIT, FleetError, InputError } from "../reconciler/errors";
+import { planCommand } from "./commands/plan";
+import { statusCommand, costsCommand } from "./commands/status";
+
+/**
+ * The fleet CLI. Exit codes: 0 ok, 1 failure, 2 bad input or config, 3 drift found,
+ * 4 blocked by policy or budget. Every error goes through `main`'s one handler.
+ */
+export function buildProgram(): Command {
+  const program = new Command("fleet")
+    .description("Infrastructure as code with a drift-driven reconciler: burst, pool, standby and hpc as one desired fleet.")
+    .addOption(new Option("--stack <name>", "stack to act on (Pulumi.<name>.yaml)").env("FLEET_STACK").default("local"))
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command("plan")
+    .description("decide the desired fleet from signals and show the decisions, the change and its cost")
+    .option("--signals <file>", "read every signal from this JSON file instead of live sources (reproducible)")
+    .option("--json", "print one JSON object {desired, decisions, costs, signals, ...}")
+    .option("--out <file>", "write the plan (review artifact) as JSON")
+    .option("--markdown <file>", "write the plan as Markdown for review")
+    .action(async (opts, cmd) => {
+      process.exitCode = await planCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+
+  program
+    .command("status")
+    .description("the fleet as the journal knows it: last plan, running VMs, spend today")
+    .option("--json", "print JSON")
+    .action(async (opts, cmd) => {
+      process.exitCode = await statusCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+
+  program
+    .command("costs")
+    .description("spend per UTC day and area from the journal, against the daily budget")
+    .option("--json", "print JSON")
+    .addOption(new Option("--days <n>", "how many days back").default("7"))
+    .action(async (opts, cmd) => {
+      process.exitCode = await costsCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    return handleError(err);
+  }
+}
+
+function handleError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version are not errors; usage mistakes are bad input.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  }
+  if (err instanceof FleetError) {
+    process.stderr.write(`fleet: ${err.message}\n`);
+    if (err instanceof InputError) process.stderr.write("Nothing was changed.\n");
+    return err.exitCode;
+  }
+  process.stderr.write(`fleet: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT.failure;
+}
+
+/** Entry point: runs the CLI on this process's arguments and sets the exit code. */
+export function run(): void {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+if (require.main === module) run();
