@@ -1,0 +1,63 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { FleetPolicySchema, SignalsSchema, type FleetPolicy, type PressureSample, type PriceRecord, type Signals } from "../reconciler/model";
+
+export const REPO = path.resolve(__dirname, "..");
+export const SHARED_DATA = path.resolve(REPO, "..", "shared", "data");
+
+export function policy(over: Record<string, unknown> = {}): FleetPolicy {
+  return FleetPolicySchema.parse(over);
+}
+
+/** n samples one minute apart ending at `at`, all at memPct. */
+export function samples(at: string, mems: number[], swap = 0): PressureSample[] {
+  const end = Date.parse(at);
+  return mems.map((m, i) => ({ at: new Date(end - (mems.length - 1 - i) * 60_000).toISOString(), memUsedPct: m, swapUsedPct: swap }));
+}
+
+export function price(over: Partial<PriceRecord> = {}): PriceRecord {
+  return { provider: "gcp", region: "us-central1", zone: "", machineType: "e2-standard-4", vcpu: 4, ramGb: 16, spotHourUsd: 0.04, onDemandHourUsd: 0.134, ...over };
+}
+
+export function signals(over: Partial<Signals> & { mems?: number[] } = {}): Signals {
+  const at = over.at ?? "2026-11-22T12:00:00.000Z";
+  const { mems, ...rest } = over;
+  return SignalsSchema.parse({
+    at,
+    pressure: { samples: samples(at, mems ?? [50, 50, 50]) },
+    prices: [price()],
+    budget: { spentTodayUsd: 0 },
+    actual: { burst: [] },
+    ...rest,
+  });
+}
+
+/** A throwaway project directory: Pulumi.yaml plus Pulumi.<stack>.yaml with the given config. */
+export function tempProject(stackYaml: string, stack = "test"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-"));
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: fleet\nruntime: nodejs\n");
+  fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stackYaml);
+  return dir;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `fleet` command in a directory, as a user would. */
+export function runFleet(args: string[], opts: { cwd: string; env?: Record<string, string> }): RunResult {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  for (const k of Object.keys(env)) if (k.startsWith("FLEET_") && !(opts.env && k in opts.env)) delete env[k];
+  const r = spawnSync(process.execPath, [path.join(REPO, "scripts", "fleet.cjs"), ...args], { cwd: opts.cwd, env, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function writeJson(dir: string, name: string, value: unknown): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+  return file;
+}
