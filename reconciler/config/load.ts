@@ -54,29 +54,35 @@ export function parseStackConfig(args: { root: string; stack: string; file: stri
     throw new InputError(name, doc.errors.map((e) => ({ field: `${name}:${e.linePos?.[0]?.line ?? "?"}`, message: `invalid YAML: ${e.message.split("\n")[0]}` })));
   }
   const top = (doc.toJS() ?? {}) as Record<string, unknown>;
-  const problems: Problem[] = [];
   const config = (top.config ?? {}) as Record<string, unknown>;
   if (typeof config !== "object" || Array.isArray(config)) {
     throw new InputError(name, [{ field: `${name}: config`, message: "must be a mapping of config keys" }]);
   }
 
+  const { policy, desired } = validateFleetConfig({ label: name, rawPolicy: config[POLICY_KEY], rawDesired: config[DESIRED_KEY], env: args.env, what: `configuration of stack '${args.stack}'` });
+  return { root: args.root, stack: args.stack, file: args.file, policy, desired };
+}
+
+/**
+ * Validates raw `fleet:policy` (with FLEET_* overrides) and `fleet:desired`; throws one InputError
+ * listing every problem. Shared by the CLI and the Pulumi program so both read config the same way.
+ */
+export function validateFleetConfig(args: { label: string; rawPolicy: unknown; rawDesired: unknown; env: NodeJS.ProcessEnv; what: string }): { policy: FleetPolicy; desired: DesiredFleet } {
+  const problems: Problem[] = [];
   const env = readEnvOverrides(FleetPolicySchema, args.env);
   problems.push(...env.problems);
-  const rawPolicy = deepMerge(config[POLICY_KEY] ?? {}, env.values);
-  const policyResult = FleetPolicySchema.safeParse(rawPolicy);
+  const policyResult = FleetPolicySchema.safeParse(deepMerge(args.rawPolicy ?? {}, env.values));
   let policy: FleetPolicy | undefined;
   if (policyResult.success) {
     policy = policyResult.data;
-    for (const p of policyCrossFieldProblems(policy)) problems.push({ field: fieldName(name, p.path, env.sources), message: p.message });
+    for (const p of policyCrossFieldProblems(policy)) problems.push({ field: fieldName(args.label, p.path, env.sources), message: p.message });
   } else {
-    problems.push(...problemsFromZod("", policyResult.error, (p) => fieldName(name, p, env.sources)));
+    problems.push(...problemsFromZod("", policyResult.error, (p) => fieldName(args.label, p, env.sources)));
   }
-
-  const desiredResult = DesiredFleetSchema.safeParse(config[DESIRED_KEY] ?? {});
-  if (!desiredResult.success) problems.push(...problemsFromZod(`${name}: ${DESIRED_KEY}`, desiredResult.error));
-
-  if (problems.length || !policy || !desiredResult.success) throw new InputError(`configuration of stack '${args.stack}'`, problems);
-  return { root: args.root, stack: args.stack, file: args.file, policy, desired: desiredResult.data };
+  const desiredResult = DesiredFleetSchema.safeParse(args.rawDesired ?? {});
+  if (!desiredResult.success) problems.push(...problemsFromZod(`${args.label}: ${DESIRED_KEY}`, desiredResult.error));
+  if (problems.length || !policy || !desiredResult.success) throw new InputError(args.what, problems);
+  return { policy, desired: desiredResult.data };
 }
 
 function fieldName(file: string, policyPath: string, sources: Map<string, string>): string {

@@ -44,7 +44,9 @@ export function decideBurst(input: BurstDecideInput): BurstOutcome {
   const running: BurstVmSpec[] = signals.actual.burst.map((vm) => {
     const createdMs = Date.parse(vm.createdAt);
     const price = prevByName.get(vm.name)?.spotHourUsd ?? latestPrice(signals.prices, "gcp", vm.zone, vm.machineType, atMs)?.spotHourUsd ?? bp.maxSpotHourUsd;
-    return { name: vm.name, zone: vm.zone, machineType: vm.machineType, spotHourUsd: price, createdAt: vm.createdAt, expiresAt: iso(createdMs + bp.maxLifetimeHours * HOUR_MS) };
+    // Keep the expiry the VM was created with: it is baked into its GCE max run duration.
+    const expiresAt = prevByName.get(vm.name)?.expiresAt ?? iso(createdMs + bp.maxLifetimeHours * HOUR_MS);
+    return { name: vm.name, zone: vm.zone, machineType: vm.machineType, spotHourUsd: price, createdAt: vm.createdAt, expiresAt };
   });
   const observed = new Map(signals.actual.burst.map((vm) => [vm.name, vm]));
 

@@ -17,11 +17,6 @@ export function compactStamp(atMs: number): string {
   return new Date(atMs).toISOString().slice(0, 16).replace(/[-:]/g, "").toLowerCase();
 }
 
-/** A GCP label value for a time: 2026-11-23T00:30:00Z -> 2026-11-23t00-30-00z. */
-export function labelTime(iso: string): string {
-  return new Date(Date.parse(iso)).toISOString().slice(0, 19).replace(/:/g, "-").toLowerCase() + "z";
-}
-
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }

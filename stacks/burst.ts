@@ -1,0 +1,84 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import type { BurstPolicy, BurstVmSpec } from "../reconciler/model";
+import { renderTemplate } from "./template";
+
+export interface BurstPoolArgs {
+  vms: BurstVmSpec[];
+  owner: string;
+  policy: Pick<BurstPolicy, "namePrefix" | "image" | "diskGb" | "network">;
+  /** GCP project for the service account's role bindings; defaults to the provider's `gcp:project`. */
+  project?: string;
+  /** Load average at which the VM reports itself busy (idle detection). */
+  busyLoad?: number;
+}
+
+/** Roles a burst VM needs: write its logs and metrics. Nothing else. */
+export const BURST_VM_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter"] as const;
+
+/** GCP label value for a time: lowercase, no colons. */
+export function labelTime(isoTime: string): string {
+  return new Date(Date.parse(isoTime)).toISOString().slice(0, 19).replace(/:/g, "-").toLowerCase() + "z";
+}
+
+/**
+ * BurstPool: the burst area's GCP Spot VMs, one per desired VM, with a dedicated least-privilege
+ * service account. Spot with DELETE on preemption and at the max run duration (the VM's lifetime),
+ * no automatic restart; labels managed-by, fleet-area, owner, expires-at.
+ */
+export class BurstPool extends pulumi.ComponentResource {
+  readonly vmNames: pulumi.Output<string[]>;
+  readonly serviceAccountEmail: pulumi.Output<string>;
+  readonly instances: gcp.compute.Instance[];
+
+  constructor(name: string, args: BurstPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleet:burst:BurstPool", name, {}, opts);
+    const project = args.project ?? gcp.config.project;
+
+    const sa = new gcp.serviceaccount.Account(`${name}-sa`, {
+      accountId: `${args.policy.namePrefix}-vm`.slice(0, 30),
+      displayName: `Fleet burst VMs (${args.owner})`,
+      description: "Runs Fleet burst VMs: logging and monitoring writes only.",
+    }, { parent: this });
+    const bindings = BURST_VM_ROLES.map((role) =>
+      new gcp.projects.IAMMember(`${name}-${role.split("/")[1]}`, {
+        project: project ?? pulumi.output(sa.project),
+        role,
+        member: pulumi.interpolate`serviceAccount:${sa.email}`,
+      }, { parent: this }),
+    );
+
+    this.instances = args.vms.map((vm) => {
+      const lifetimeSeconds = Math.max(1, Math.round((Date.parse(vm.expiresAt) - Date.parse(vm.createdAt)) / 1000));
+      return new gcp.compute.Instance(vm.name, {
+        name: vm.name,
+        zone: vm.zone,
+        machineType: vm.machineType,
+        bootDisk: { autoDelete: true, initializeParams: { image: args.policy.image, size: args.policy.diskGb } },
+        networkInterfaces: [{ network: args.policy.network, accessConfigs: [{}] }],
+        scheduling: {
+          provisioningModel: "SPOT",
+          preemptible: true,
+          automaticRestart: false,
+          onHostMaintenance: "TERMINATE",
+          instanceTerminationAction: "DELETE",
+          maxRunDuration: { seconds: lifetimeSeconds },
+        },
+        serviceAccount: { email: sa.email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
+        labels: {
+          "managed-by": "fleet",
+          "fleet-area": "burst",
+          owner: args.owner,
+          "expires-at": labelTime(vm.expiresAt),
+        },
+        metadata: { "enable-guest-attributes": "TRUE" },
+        metadataStartupScript: renderTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),
+        allowStoppingForUpdate: true,
+      }, { parent: this, dependsOn: bindings });
+    });
+
+    this.vmNames = pulumi.output(args.vms.map((v) => v.name));
+    this.serviceAccountEmail = sa.email;
+    this.registerOutputs({ vmNames: this.vmNames, serviceAccountEmail: this.serviceAccountEmail });
+  }
+}

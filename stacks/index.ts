@@ -1,0 +1,8 @@
+// The Pulumi program: `pulumi up` from CI and the reconciler's Automation API stacks both run this.
+import { defineFleet, readFleetConfig } from "./fleet";
+
+const { policy, desired } = readFleetConfig();
+const fleet = defineFleet(desired, policy);
+
+export const burstVmNames = fleet.burst.vmNames;
+export const burstServiceAccount = fleet.burst.serviceAccountEmail;

@@ -1,0 +1,70 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, outputValue, type Created } from "./mocks";
+import { FleetPolicySchema, type BurstVmSpec } from "../../reconciler/model";
+
+let created: Created[];
+before(() => {
+  created = installMocks();
+  pulumi.runtime.setConfig("gcp:project", "proj");
+});
+
+const policy = FleetPolicySchema.parse({ owner: "alice" });
+function vm(i: number): BurstVmSpec {
+  return { name: `fleet-burst-20261122t1200-${i}`, zone: "us-east1-b", machineType: "e2-standard-4", spotHourUsd: 0.03, createdAt: "2026-11-22T12:00:00.000Z", expiresAt: "2026-11-22T15:00:00.000Z" };
+}
+
+test("BurstPool: one Spot VM per desired VM, with labels, spot settings and a least-privilege account", async () => {
+  const { BurstPool } = await import("../../stacks/burst");
+  const before = created.length;
+  const pool = new BurstPool("b1", { vms: [vm(1), vm(2)], owner: "alice", policy: policy.burst });
+  assert.deepEqual(await outputValue(pool.vmNames), ["fleet-burst-20261122t1200-1", "fleet-burst-20261122t1200-2"]);
+  await outputValue(pool.serviceAccountEmail);
+  await new Promise((r) => setTimeout(r, 50));
+  const mine = created.slice(before);
+  const instances = mine.filter((c) => c.type === "gcp:compute/instance:Instance");
+  assert.equal(instances.length, 2);
+  for (const inst of instances) {
+    assert.deepEqual(inst.inputs.labels, { "managed-by": "fleet", "fleet-area": "burst", owner: "alice", "expires-at": "2026-11-22t15-00-00z" });
+    const s = inst.inputs.scheduling;
+    assert.equal(s.provisioningModel, "SPOT");
+    assert.equal(s.preemptible, true);
+    assert.equal(s.automaticRestart, false);
+    assert.equal(s.instanceTerminationAction, "DELETE");
+    assert.deepEqual(s.maxRunDuration, { seconds: 3 * 3600 });
+    assert.equal(inst.inputs.zone, "us-east1-b");
+    assert.equal(inst.inputs.machineType, "e2-standard-4");
+    assert.match(inst.inputs.metadataStartupScript, /guest-attributes\/fleet\/last-busy-at/);
+    assert.doesNotMatch(inst.inputs.metadataStartupScript, /\{\{/);
+    assert.equal(inst.inputs.serviceAccount.email, "fleet-burst-vm@proj.iam.gserviceaccount.com");
+  }
+  const roles = mine.filter((c) => c.type === "gcp:projects/iAMMember:IAMMember").map((c) => c.inputs.role).sort();
+  assert.deepEqual(roles, ["roles/logging.logWriter", "roles/monitoring.metricWriter"]);
+  assert.equal(mine.filter((c) => c.type === "gcp:serviceaccount/account:Account").length, 1);
+});
+
+test("BurstPool: zero VMs when the desired count is 0", async () => {
+  const { BurstPool } = await import("../../stacks/burst");
+  const before = created.length;
+  const pool = new BurstPool("b0", { vms: [], owner: "alice", policy: policy.burst });
+  assert.deepEqual(await outputValue(pool.vmNames), []);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(created.slice(before).filter((c) => c.type === "gcp:compute/instance:Instance").length, 0);
+});
+
+test("stack program: validates fleet:desired from config and declares it", async () => {
+  const { readFleetConfig, defineFleet } = await import("../../stacks/fleet");
+  pulumi.runtime.setConfig("fleet:desired", JSON.stringify({ burst: { vms: [vm(7)] } }));
+  pulumi.runtime.setConfig("fleet:policy", JSON.stringify({ owner: "bob" }));
+  const { desired, policy: p } = readFleetConfig({});
+  assert.equal(p.owner, "bob");
+  const fleet = defineFleet(desired, p);
+  assert.deepEqual(await outputValue(fleet.burst.vmNames), ["fleet-burst-20261122t1200-7"]);
+});
+
+test("stack program: an invalid fleet:desired fails with the field named", async () => {
+  const { readFleetConfig } = await import("../../stacks/fleet");
+  pulumi.runtime.setConfig("fleet:desired", JSON.stringify({ burst: { vms: [{ ...vm(1), zone: "Nowhere" }] } }));
+  assert.throws(() => readFleetConfig({}), /fleet:desired\.burst\.vms\[0\]\.zone: must be a GCP zone/);
+});
