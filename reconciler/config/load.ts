@@ -49,7 +49,7 @@ export function readStackFile(root: string, stack: string): { file: string; text
 /** Parses and validates a stack file's text with env overrides (pure; collects every problem). */
 export function parseStackConfig(args: { root: string; stack: string; file: string; text: string; env: NodeJS.ProcessEnv }): StackConfig {
   const name = path.basename(args.file);
-  const doc = parseDocument(args.text, { prettyErrors: false });
+  const doc = parseDocument(args.text, { prettyErrors: true });
   if (doc.errors.length) {
     throw new InputError(name, doc.errors.map((e) => ({ field: `${name}:${e.linePos?.[0]?.line ?? "?"}`, message: `invalid YAML: ${e.message.split("\n")[0]}` })));
   }

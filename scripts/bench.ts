@@ -1,0 +1,23 @@
+// `npm run bench`: every benchmark of the project, one line per figure: `name: value unit`.
+// A benchmark that cannot run here (e.g. no libvirtd) prints `name: skipped (why)`.
+import { benchBurstDecide } from "./bench/burst";
+import type { Figure } from "./bench/measure";
+
+type Bench = { name: string; run: () => Promise<Figure[]> };
+const BENCHES: Bench[] = [{ name: "burst.decide", run: benchBurstDecide }];
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  let failed = false;
+  for (const b of BENCHES.filter((x) => only.length === 0 || only.some((o) => x.name.startsWith(o)))) {
+    try {
+      for (const f of await b.run()) console.log(`${f.name}: ${Number.isInteger(f.value) ? f.value : f.value.toFixed(3)} ${f.unit}`);
+    } catch (e) {
+      failed = true;
+      console.log(`${b.name}: failed (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+void main();

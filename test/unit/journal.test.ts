@@ -1,0 +1,83 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import Database from "better-sqlite3";
+import { Journal } from "../../reconciler/journal";
+import { MIGRATIONS } from "../../reconciler/journal/migrations";
+import { JournalBudgetSource, JournalFleetReader } from "../../reconciler/signals/journal-sources";
+import { spendByDay } from "../../reconciler/costs";
+import { EMPTY_DESIRED } from "../../reconciler/model";
+import { REPO } from "../helpers";
+
+const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-journal-")), "j.db");
+
+test("journal: migrates to the latest version in WAL mode, and reopening is a no-op", () => {
+  const file = tmp();
+  const j = Journal.open(file);
+  assert.equal(j.schemaVersion, MIGRATIONS.length);
+  assert.equal(j.db.pragma("journal_mode", { simple: true }), "wal");
+  j.close();
+  const again = Journal.open(file);
+  assert.equal(again.schemaVersion, MIGRATIONS.length);
+  again.close();
+});
+
+test("journal: refuses a journal from a newer fleet", () => {
+  const file = tmp();
+  const db = new Database(file);
+  db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+  db.close();
+  assert.throws(() => Journal.open(file), /newer than this fleet/);
+});
+
+test("journal: plan and decisions are written together", () => {
+  const j = Journal.open(tmp());
+  const id = j.recordPlan({ at: "2026-11-22T12:00:00Z", stack: "s", source: "live", desired: EMPTY_DESIRED, decisions: [{ area: "burst", kind: "scale", reason: "r", from: 0, to: 1 }], costs: {}, signalsDigest: "d" }, "2026-11-22T12:00:01Z");
+  assert.equal(j.lastPlan("s")!.id, id);
+  assert.deepEqual(j.decisions("s").map((d) => [d.kind, d.from, d.to]), [["scale", 0, 1]]);
+  j.close();
+});
+
+test("journal: budget and fleet come from recorded VM lifetimes (UTC day)", async () => {
+  const j = Journal.open(tmp());
+  const vm = { stack: "s", area: "burst" as const, provider: "gcp", zone: "us-east1-b", machineType: "e2-standard-4", hourUsd: 0.5 };
+  j.startLifetime({ ...vm, name: "yesterday-to-today", startedAt: "2026-11-21T22:00:00.000Z" }); // 2 h before midnight, 2 h after
+  j.endLifetime("s", "yesterday-to-today", "2026-11-22T02:00:00.000Z");
+  j.startLifetime({ ...vm, name: "running", startedAt: "2026-11-22T10:00:00.000Z" });
+  j.startLifetime({ ...vm, name: "other-stack", stack: "t", startedAt: "2026-11-22T10:00:00.000Z" });
+  const at = Date.parse("2026-11-22T12:00:00.000Z");
+  const spent = await new JournalBudgetSource(j, "s").spentTodayUsd(at);
+  assert.equal(spent, 0.5 * 2 + 0.5 * 2);
+  assert.deepEqual((await new JournalFleetReader(j, "s").actual()).burst.map((v) => v.name), ["running"]);
+  const days = spendByDay(j.lifetimesBetween("s", "2026-11-21T00:00:00.000Z", "2026-11-22T12:00:00.000Z"), at, 2);
+  assert.deepEqual(days.map((d) => [d.day, d.totalUsd]), [["2026-11-22", 2], ["2026-11-21", 1]]);
+  j.close();
+});
+
+test("journal: a kill -9 during writes leaves it readable and consistent", async () => {
+  const file = tmp();
+  Journal.open(file).close();
+  // A child writes plans (each with 50 decisions, one transaction) as fast as it can; we kill it mid-stream.
+  const child = spawn(process.execPath, ["--import", "tsx", "-e", `
+    const { Journal } = require(${JSON.stringify(path.join(REPO, "reconciler/journal"))});
+    const j = Journal.open(${JSON.stringify(file)});
+    const decisions = Array.from({ length: 50 }, (_, i) => ({ area: "burst", kind: "noop", reason: "r" + i, from: 0, to: 0 }));
+    process.stdout.write("ready\\n");
+    for (let i = 0; ; i++) j.recordPlan({ at: new Date().toISOString(), stack: "k", source: "live", desired: {}, decisions, costs: {}, signalsDigest: String(i) }, new Date().toISOString());
+  `], { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+  await new Promise((r) => setTimeout(r, 400));
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+
+  const j = Journal.open(file);
+  assert.equal(j.db.pragma("integrity_check", { simple: true }), "ok");
+  const plans = (j.db.prepare("SELECT count(*) n FROM plans").get() as { n: number }).n;
+  assert.ok(plans > 0, "the child wrote something before it was killed");
+  const partial = j.db.prepare("SELECT p.id, count(d.id) n FROM plans p LEFT JOIN decisions d ON d.plan_id = p.id GROUP BY p.id HAVING n != 50").all();
+  assert.deepEqual(partial, [], "every plan has all 50 of its decisions");
+  j.close();
+});
