@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { gceName, gcpZone, isoTime, machineType, usd } from "./common";
+import { HpcSpecSchema } from "./hpc";
 
 /**
  * DesiredFleet: what the reconciler writes to `fleet:desired` and stacks/index.ts declares.
@@ -28,7 +29,8 @@ export const DesiredFleetSchema = z.strictObject({
   burst: DesiredBurstSchema.prefault({}),
   pool: carriedArea,
   standby: carriedArea,
-  hpc: carriedArea,
+  /** The hpc cluster, or null when this stack has none. */
+  hpc: HpcSpecSchema.nullable().default(null),
 });
 
 export type BurstVmSpec = z.infer<typeof BurstVmSpecSchema>;

@@ -3,3 +3,4 @@ export * from "./policy";
 export * from "./signals";
 export * from "./desired";
 export * from "./decision";
+export * from "./hpc";
