@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateFleetConfig } from "../reconciler/config/load";
 import type { DesiredFleet, FleetPolicy } from "../reconciler/model";
 import { BurstPool } from "./burst";
+import { HpcCluster } from "./hpc";
 
 /**
  * Reads and validates `fleet:policy` and `fleet:desired` (FLEET_* overrides apply, as in the CLI).
@@ -18,5 +19,6 @@ export function readFleetConfig(env: NodeJS.ProcessEnv = process.env): { policy:
 /** Declares one component per area from the desired fleet. */
 export function defineFleet(desired: DesiredFleet, policy: FleetPolicy) {
   const burst = new BurstPool("burst", { vms: desired.burst.vms, owner: policy.owner, policy: policy.burst });
-  return { burst };
+  const hpc = desired.hpc ? new HpcCluster(desired.hpc.name, { spec: desired.hpc }) : undefined;
+  return { burst, hpc };
 }

@@ -6,3 +6,4 @@ const fleet = defineFleet(desired, policy);
 
 export const burstVmNames = fleet.burst.vmNames;
 export const burstServiceAccount = fleet.burst.serviceAccountEmail;
+export const hpcNodes = fleet.hpc?.nodes;

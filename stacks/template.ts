@@ -2,11 +2,25 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /**
- * Renders a template file under stacks/templates: every {{KEY}} is replaced; a placeholder without a
- * value, or a value never used, is an error (a half-rendered startup script must never ship).
+ * Templates are files under stacks/templates, read once when this module loads. Holding their text
+ * as plain strings matters: dynamic providers render XML at run time, and Pulumi serializes a
+ * provider's closure, which can carry strings but not a file path relative to this source file.
+ */
+const TEMPLATES: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    fs
+      .readdirSync(path.join(__dirname, "templates"))
+      .map((f) => [f, fs.readFileSync(path.join(__dirname, "templates", f), "utf8")]),
+  ),
+);
+
+/**
+ * Renders a template: every {{KEY}} is replaced; a placeholder without a value, or a value never
+ * used, is an error (a half-rendered startup script or domain XML must never ship).
  */
 export function renderTemplate(name: string, values: Record<string, string | number>, escape: (v: string | number) => string = String): string {
-  const text = fs.readFileSync(path.join(__dirname, "templates", name), "utf8");
+  const text = TEMPLATES[name];
+  if (text === undefined) throw new Error(`no template ${name} in stacks/templates`);
   const used = new Set<string>();
   const out = text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
     if (!(key in values)) throw new Error(`template ${name}: no value for {{${key}}}`);

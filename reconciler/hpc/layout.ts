@@ -100,7 +100,7 @@ export function clusterProblems(spec: HpcSpec, facts: ClusterFacts): Problem[] {
     const dup = c.gpus.filter((g, i) => c.gpus!.indexOf(g) !== i);
     if (dup.length) p("compute.gpus", `lists ${[...new Set(dup)].join(", ")} more than once: a device passes through to one node`);
   }
-  if (subnet && FIRST_HOST + c.count + 1 > subnet.size / 2) p("network.cidr", `${spec.network.cidr} has room for ${subnet.size / 2 - FIRST_HOST} fixed addresses below its DHCP range, the cluster needs ${c.count + 1}: use a larger network`);
+  if (subnet && FIRST_HOST + c.count + 1 > subnet.size / 2) p("network.cidr", `${spec.network.cidr} has room for ${Math.max(0, subnet.size / 2 - FIRST_HOST - 1)} fixed addresses below its DHCP range, the cluster needs ${c.count + 1}: use a larger network`);
 
   for (const [field, size] of [["controller", spec.controller], ["compute", c]] as const) {
     if (size.vcpu > facts.hostCpus) p(`${field}.vcpu`, `${size.vcpu} vCPUs is more than this host has (${facts.hostCpus})`);

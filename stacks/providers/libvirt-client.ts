@@ -28,9 +28,11 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = 
   });
 }
 
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", parseAttributeValue: false, isArray: (name) => ["disk", "interface", "hostdev", "host", "ip", "range"].includes(name) });
+/** Made per call, not held at module level: Pulumi serializes providers' closures, and a parser
+ *  instance would be copied by value while the package itself is captured as a require. */
 export function parseXml(text: string): any {
-  return xml.parse(text);
+  const lists = ["disk", "interface", "hostdev", "host", "ip", "range"];
+  return new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", parseAttributeValue: false, isArray: (name) => lists.includes(name) }).parse(text);
 }
 
 export class Virsh {
