@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT, FleetError, InputError } from "../reconciler/errors";
 import { planCommand } from "./commands/plan";
 import { statusCommand, costsCommand } from "./commands/status";
+import { hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
 
 /**
  * The fleet CLI. Exit codes: 0 ok, 1 failure, 2 bad input or config, 3 drift found,
@@ -40,6 +41,24 @@ export function buildProgram(): Command {
     .addOption(new Option("--days <n>", "how many days back").default("7"))
     .action(async (opts, cmd) => {
       process.exitCode = await costsCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+
+  const hpc = program.command("hpc").description("the libvirt/QEMU cluster (hpc area)");
+  hpc
+    .command("status")
+    .description("read the cluster from libvirt directly: state, vCPU, memory, IP, disk of every node (no Pulumi needed)")
+    .option("--spec <file>", "cluster spec (JSON/YAML) instead of the stack's desired.hpc")
+    .option("--json", "print JSON")
+    .action(async (opts, cmd) => {
+      process.exitCode = await hpcStatusCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+  hpc
+    .command("validate")
+    .description("check a cluster spec against this host and list every problem (exit 2 if any)")
+    .option("--spec <file>", "cluster spec (JSON/YAML) instead of the stack's desired.hpc")
+    .option("--json", "print JSON")
+    .action(async (opts, cmd) => {
+      process.exitCode = await hpcValidateCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
     });
 
   return program;

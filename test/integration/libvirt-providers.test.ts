@@ -11,6 +11,7 @@ import { HpcSpecSchema, type HpcSpec } from "../../reconciler/model";
 import { libvirtDomainProvider, libvirtNetworkProvider, libvirtVolumeProvider, type DomainOutputs } from "../../stacks/providers/libvirt";
 import { Virsh } from "../../stacks/providers/libvirt-client";
 import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "./libvirt-env";
+import { REPO, runFleet } from "../helpers";
 
 const skip = libvirtSkipReason();
 const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" }).trim();
@@ -52,6 +53,18 @@ describe("libvirt providers against the real libvirtd", { skip }, () => {
     assert.equal(created.filter((c) => c.kind === "domain").length, 4);
     for (const n of layout.nodes) assert.equal(virsh("domstate", n.domain.name), "running");
     assert.deepEqual(virsh("list", "--all", "--name").split("\n").filter((n) => n.startsWith(s!.prefix)).sort(), layout.nodes.map((n) => n.domain.name).sort());
+  });
+
+  test("fleet hpc status reads the running cluster from libvirt (no Pulumi)", () => {
+    const specFile = path.join(s!.dir, "spec.json");
+    fs.writeFileSync(specFile, JSON.stringify(hpc));
+    const r = runFleet(["hpc", "status", "--spec", specFile, "--json"], { cwd: REPO });
+    assert.equal(r.code, 0, r.stderr);
+    const status = JSON.parse(r.stdout);
+    assert.deepEqual(status.nodes.map((n: any) => [n.name, n.state, n.vcpu, n.memoryMiB, n.diskPath]), layout.nodes.map((n) => [n.domain.name, "running", 1, 64, n.domain.diskPath]));
+    assert.deepEqual(status.network, { name: layout.network.name, exists: true, active: true });
+    const text = runFleet(["hpc", "status", "--spec", specFile], { cwd: REPO });
+    assert.match(text.stdout, new RegExp(`${layout.nodes[1]!.domain.name}\\s+compute\\s+running\\s+1\\s+64 MiB`));
   });
 
   test("read returns what libvirt reports", async () => {
