@@ -4,6 +4,7 @@ import { JournalBudgetSource, JournalFleetReader } from "./signals/journal-sourc
 import { SystemPressureSource } from "./signals/pressure-system";
 import { GcpCsvPriceSource } from "./signals/prices-gcp-csv";
 import type { LiveSources } from "./signals/gather";
+import { CommandQueueSource, FleetWithHpcReader } from "./signals/hpc-sources";
 
 /** Resolves the stack's configuration (validated) from the project root. */
 export function stackContext(stack: string, env: NodeJS.ProcessEnv = process.env): StackConfig {
@@ -21,6 +22,7 @@ export function liveSources(cfg: StackConfig, journal: Journal, now: () => numbe
     pressure: new SystemPressureSource({ count: s.pressureSampleCount, intervalMs: s.pressureSampleIntervalMs, historyMs: 3_600_000, journal, now }),
     prices: new GcpCsvPriceSource(resolveFromRoot(cfg.root, s.pricesFile), now),
     budget: new JournalBudgetSource(journal, cfg.stack),
-    fleet: new JournalFleetReader(journal, cfg.stack),
+    fleet: new FleetWithHpcReader(new JournalFleetReader(journal, cfg.stack), cfg.desired.hpc, (e) => process.stderr.write(`fleet: hpc cluster unreadable (${String(e)})\n`)),
+    queue: cfg.policy.hpc.queueCommand ? new CommandQueueSource(cfg.policy.hpc.queueCommand, cfg.policy.hpc.queueTimeoutSeconds * 1000) : undefined,
   };
 }

@@ -73,7 +73,9 @@ const money = (n: number | null, digits = 4) => (n === null ? "unknown" : `$${n.
 function desiredLines(d: DesiredFleet): string[] {
   const lines = [`burst: ${d.burst.vms.length} VM${d.burst.vms.length === 1 ? "" : "s"}`];
   for (const vm of d.burst.vms) lines.push(`  ${vm.name}  ${vm.machineType}  ${vm.zone}  $${vm.spotHourUsd}/h  expires ${vm.expiresAt}`);
-  for (const area of ["pool", "standby", "hpc"] as const) lines.push(`${area}: ${d[area] === null ? "not managed" : "carried through unchanged"}`);
+  for (const area of ["pool", "standby"] as const) lines.push(`${area}: ${d[area] === null ? "not managed" : "carried through unchanged"}`);
+  const h = d.hpc;
+  lines.push(h ? `hpc: cluster ${h.name} on ${h.uri}: 1 controller + ${h.compute.count} compute, ${h.running ? "running" : "shut off"}` : "hpc: not managed");
   return lines;
 }
 

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FleetPolicySchema, SignalsSchema, type FleetPolicy, type PressureSample, type PriceRecord, type Signals } from "../reconciler/model";
+import { FleetPolicySchema, SignalsSchema, type FleetPolicy, type PressureSample, type PriceRecord, type Signals, type SignalsInput } from "../reconciler/model";
 
 export const REPO = path.resolve(__dirname, "..");
 export const SHARED_DATA = path.resolve(REPO, "..", "shared", "data");
@@ -21,7 +21,7 @@ export function price(over: Partial<PriceRecord> = {}): PriceRecord {
   return { provider: "gcp", region: "us-central1", zone: "", machineType: "e2-standard-4", vcpu: 4, ramGb: 16, spotHourUsd: 0.04, onDemandHourUsd: 0.134, ...over };
 }
 
-export function signals(over: Partial<Signals> & { mems?: number[] } = {}): Signals {
+export function signals(over: Partial<SignalsInput> & { mems?: number[] } = {}): Signals {
   const at = over.at ?? "2026-11-22T12:00:00.000Z";
   const { mems, ...rest } = over;
   return SignalsSchema.parse({

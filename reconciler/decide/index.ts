@@ -1,5 +1,6 @@
 import type { Decision, DesiredFleet, FleetPolicy, Signals } from "../model";
 import { decideBurst, type BurstOutcome } from "./burst";
+import { decideHpc } from "./hpc";
 
 export interface DecideInput {
   signals: Signals;
@@ -22,9 +23,10 @@ export interface DecideOutput {
 export function decide(input: DecideInput): DecideOutput {
   const atMs = Date.parse(input.signals.at);
   const burst = decideBurst({ atMs, policy: input.policy.burst, signalsPolicy: input.policy.signals, signals: input.signals, previous: input.previous.burst });
+  const hpc = decideHpc(input.previous.hpc, input.signals, input.policy.hpc);
   return {
-    desired: { ...input.previous, burst: burst.desired },
-    decisions: [...burst.decisions],
+    desired: { ...input.previous, burst: burst.desired, hpc: hpc.desired },
+    decisions: [...burst.decisions, ...hpc.decisions],
     costs: { hourlyUsd: burst.hourlyUsd, projectedDailyUsd: burst.projectedDailyUsd },
     burst: { pressure: burst.pressure },
   };

@@ -60,6 +60,17 @@ export const SignalsPolicySchema = z.strictObject({
   pricesFile: z.string().min(1).default("data/gcp-spot-sample.csv.gz"),
 });
 
+export const HpcPolicySchema = z.strictObject({
+  /**
+   * A shell command that prints the number of pending jobs, e.g. `squeue -h -t PD | wc -l`. When set
+   * and the cluster spec has compute.min and compute.max, the compute count follows the queue.
+   */
+  queueCommand: z.string().min(1).nullable().default(null),
+  /** Pending jobs one compute node takes. */
+  jobsPerNode: z.int().min(1).default(1),
+  queueTimeoutSeconds: z.int().min(1).max(600).default(20),
+});
+
 export const JournalPolicySchema = z.strictObject({
   /** SQLite journal; relative paths are from the project root. */
   path: z.string().min(1).default(".fleet/journal.db"),
@@ -70,6 +81,7 @@ export const FleetPolicySchema = z.strictObject({
   owner: labelValue.default("fleet"),
   burst: BurstPolicySchema.prefault({}),
   signals: SignalsPolicySchema.prefault({}),
+  hpc: HpcPolicySchema.prefault({}),
   journal: JournalPolicySchema.prefault({}),
 });
 
@@ -77,6 +89,7 @@ export type PressureThresholds = z.infer<typeof PressureThresholdsSchema>;
 export type BurstPolicy = z.infer<typeof BurstPolicySchema>;
 export type SignalsPolicy = z.infer<typeof SignalsPolicySchema>;
 export type FleetPolicy = z.infer<typeof FleetPolicySchema>;
+export type HpcPolicy = z.infer<typeof HpcPolicySchema>;
 
 /** Rules that span fields; each returns every problem, so one message lists them all. */
 export function policyCrossFieldProblems(policy: FleetPolicy): { path: string; message: string }[] {

@@ -36,8 +36,16 @@ export const BurstVmObservedSchema = z.strictObject({
   lastBusyAt: isoTime.nullable().default(null),
 });
 
+export const HpcNodeObservedSchema = z.strictObject({
+  name: z.string().min(1),
+  /** libvirt's state (running, shut off, paused, ...) or "missing". */
+  state: z.string().min(1),
+});
+
 export const ActualFleetSchema = z.strictObject({
   burst: z.array(BurstVmObservedSchema).default([]),
+  /** null when the cluster could not be read (libvirtd down): hpc then decides nothing. */
+  hpc: z.strictObject({ nodes: z.array(HpcNodeObservedSchema) }).nullable().default(null),
 });
 
 export const SignalsSchema = z.strictObject({
@@ -47,10 +55,16 @@ export const SignalsSchema = z.strictObject({
   /** null when the budget source could not be read: decide then fails closed. */
   budget: z.strictObject({ spentTodayUsd: usd }).nullable(),
   actual: ActualFleetSchema.prefault({}),
+  /** Pending jobs of the hpc scheduler (from policy hpc.queueCommand); null when unknown. */
+  queue: z.strictObject({ pendingJobs: z.int().min(0) }).nullable().default(null),
 });
 
 export type PressureSample = z.infer<typeof PressureSampleSchema>;
 export type PriceRecord = z.infer<typeof PriceRecordSchema>;
 export type BurstVmObserved = z.infer<typeof BurstVmObservedSchema>;
 export type ActualFleet = z.infer<typeof ActualFleetSchema>;
+/** What a FleetReader returns: defaults (e.g. hpc: null) are filled in by the schema. */
+export type ActualFleetInput = z.input<typeof ActualFleetSchema>;
+export type SignalsInput = z.input<typeof SignalsSchema>;
+export type HpcNodeObserved = z.infer<typeof HpcNodeObservedSchema>;
 export type Signals = z.infer<typeof SignalsSchema>;

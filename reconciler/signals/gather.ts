@@ -2,12 +2,15 @@ import { SignalsSchema, type Signals } from "../model";
 import { InputError } from "../errors";
 import { problemsFromZod } from "../config/issues";
 import type { BudgetSource, FleetReader, PressureSource, PriceSource } from "./types";
+import type { QueueSource } from "./hpc-sources";
 
 export interface LiveSources {
   pressure: PressureSource;
   prices: PriceSource;
   budget: BudgetSource;
   fleet: FleetReader;
+  /** The hpc scheduler's queue; absent when no queue command is configured. */
+  queue?: QueueSource;
 }
 
 /**
@@ -19,12 +22,13 @@ export async function gatherSignals(sources: LiveSources, clock: () => number, o
   // Pressure is sampled over a short interval; the clock is read after it so no sample lies ahead of it.
   const samples = await sources.pressure.samples(clock()).catch((e) => (onSourceError("pressure", e), []));
   const atMs = clock();
-  const [prices, spent, actual] = await Promise.all([
+  const [prices, spent, actual, pendingJobs] = await Promise.all([
     sources.prices.prices(),
     sources.budget.spentTodayUsd(atMs).then((n) => n as number | null).catch((e) => (onSourceError("budget", e), null)),
     sources.fleet.actual(),
+    sources.queue ? sources.queue.pendingJobs() : Promise.resolve(null),
   ]);
-  const raw = { at: new Date(atMs).toISOString(), pressure: { samples }, prices, budget: spent === null ? null : { spentTodayUsd: spent }, actual };
+  const raw = { at: new Date(atMs).toISOString(), pressure: { samples }, prices, budget: spent === null ? null : { spentTodayUsd: spent }, actual, queue: pendingJobs === null ? null : { pendingJobs } };
   const parsed = SignalsSchema.safeParse(raw);
   if (!parsed.success) throw new InputError("live signals", problemsFromZod("signals", parsed.error));
   return parsed.data;

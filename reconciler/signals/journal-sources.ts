@@ -1,4 +1,4 @@
-import type { ActualFleet } from "../model";
+import type { ActualFleetInput } from "../model";
 import type { Journal } from "../journal";
 import { spendUsd } from "../costs";
 import { startOfUtcDay } from "../decide/time";
@@ -19,7 +19,7 @@ export class JournalBudgetSource implements BudgetSource {
  */
 export class JournalFleetReader implements FleetReader {
   constructor(private readonly journal: Journal, private readonly stack: string) {}
-  async actual(): Promise<ActualFleet> {
+  async actual(): Promise<ActualFleetInput> {
     return {
       burst: this.journal.openLifetimes(this.stack, "burst").map((l) => ({ name: l.name, zone: l.zone, machineType: l.machineType, createdAt: l.startedAt, lastBusyAt: null })),
     };

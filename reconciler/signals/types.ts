@@ -1,4 +1,4 @@
-import type { ActualFleet, PressureSample, PriceRecord } from "../model";
+import type { ActualFleetInput, PressureSample, PriceRecord } from "../model";
 
 /** Boundaries between the reconciler and the world. Test doubles live in test/doubles. */
 export interface PressureSource {
@@ -14,7 +14,7 @@ export interface BudgetSource {
 }
 export interface FleetReader {
   /** The fleet as it actually is. */
-  actual(): Promise<ActualFleet>;
+  actual(): Promise<ActualFleetInput>;
 }
 export interface Clock {
   now(): number;

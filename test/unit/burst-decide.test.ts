@@ -7,11 +7,13 @@ import { policy, price, signals } from "../helpers";
 const AT = "2026-11-22T12:00:00.000Z";
 const HIGH = [90, 90, 90];
 const kinds = (ds: { kind: string }[]) => ds.map((d) => d.kind);
+/** The burst area's decisions (decide also speaks for the other areas). */
+const b = (o: { decisions: { area: string; kind: string; reason: string; from: unknown; to: unknown }[] }) => o.decisions.filter((d) => d.area === "burst");
 
 test("burst: normal pressure is a noop with a reason", () => {
   const out = decide({ signals: signals({ mems: [50, 50, 50] }), policy: policy(), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["noop"]);
-  assert.match(out.decisions[0]!.reason, /pressure normal \(mem 50%\): burst stays at 0/);
+  assert.deepEqual(kinds(b(out)), ["noop"]);
+  assert.match(b(out)[0]!.reason, /pressure normal \(mem 50%\): burst stays at 0/);
   assert.equal(out.desired.burst.vms.length, 0);
 });
 
@@ -24,8 +26,8 @@ test("burst: high pressure scales 0 -> 1 on the cheapest allowed zone and type",
     price({ region: "us-east1", machineType: "e2-medium", vcpu: 2, ramGb: 4, spotHourUsd: 0.002 }), // too small and not allowed
   ];
   const out = decide({ signals: signals({ at: AT, mems: HIGH, prices }), policy: policy(), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["scale"]);
-  const d = out.decisions[0]!;
+  assert.deepEqual(kinds(b(out)), ["scale"]);
+  const d = b(out)[0]!;
   assert.equal(d.from, 0);
   assert.equal(d.to, 1);
   assert.match(d.reason, /pressure high \(mem 90% >= 85% for 3 samples\): burst 0 -> 1 \(n2d-standard-4 in us-east1-b/);
@@ -62,8 +64,8 @@ test("burst: high pressure adds one per cycle and stops at maxConcurrent", () =>
 test("burst: a VM past maxLifetimeHours is removed, with a reason", () => {
   const actual = { burst: [{ name: "fleet-burst-old-1", zone: "us-central1-a" as const, machineType: "e2-standard-4", createdAt: "2026-11-22T08:59:00Z", lastBusyAt: AT }] };
   const out = decide({ signals: signals({ at: AT, actual }), policy: policy(), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["destroy"]);
-  assert.match(out.decisions[0]!.reason, /fleet-burst-old-1 age 3.02 h >= maxLifetimeHours 3: remove/);
+  assert.deepEqual(kinds(b(out)), ["destroy"]);
+  assert.match(b(out)[0]!.reason, /fleet-burst-old-1 age 3.02 h >= maxLifetimeHours 3: remove/);
   assert.equal(out.desired.burst.vms.length, 0);
 });
 
@@ -77,8 +79,8 @@ test("burst: a VM idle past idleTimeoutMinutes is removed; unknown busy time onl
     ],
   };
   const out = decide({ signals: signals({ at: AT, actual }), policy: policy({ burst: { maxConcurrent: 3 } }), previous: EMPTY_DESIRED });
-  assert.deepEqual(out.decisions.filter((d) => d.kind === "destroy").map((d) => d.from), ["idle-vm"]);
-  assert.match(out.decisions[0]!.reason, /idle 31 min >= idleTimeoutMinutes 30/);
+  assert.deepEqual(b(out).filter((d) => d.kind === "destroy").map((d) => d.from), ["idle-vm"]);
+  assert.match(b(out)[0]!.reason, /idle 31 min >= idleTimeoutMinutes 30/);
   assert.deepEqual(out.desired.burst.vms.map((v) => v.name), ["busy-vm", "unknown-vm"]);
 });
 
@@ -96,10 +98,10 @@ test("burst: the budget caps the count, and the rest is reported as blocked", ()
     policy: policy({ burst: { maxConcurrent: 3, dailyBudgetUsd: 5, maxSpotHourUsd: 1 } }),
     previous: EMPTY_DESIRED,
   });
-  assert.deepEqual(kinds(tight.decisions), ["scale", "blocked"]);
+  assert.deepEqual(kinds(b(tight)), ["scale", "blocked"]);
   assert.equal(tight.desired.burst.vms.length, 2); // 2 + 2 * 1.5 = 5 <= 5; a third would be 6.5
   assert.equal(tight.costs.projectedDailyUsd, 5);
-  assert.match(tight.decisions[1]!.reason, /1 more VM would project \$6.5 > dailyBudgetUsd \$5 \(spent \$2\)/);
+  assert.match(b(tight)[1]!.reason, /1 more VM would project \$6.5 > dailyBudgetUsd \$5 \(spent \$2\)/);
 });
 
 test("burst: near midnight the projection uses the hours left in the day", () => {
@@ -113,24 +115,24 @@ test("burst: near midnight the projection uses the hours left in the day", () =>
 
 test("burst: pools above maxSpotHourUsd are refused", () => {
   const out = decide({ signals: signals({ mems: HIGH, prices: [price({ spotHourUsd: 0.3 })] }), policy: policy({ burst: { maxSpotHourUsd: 0.25 } }), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["blocked"]);
-  assert.match(out.decisions[0]!.reason, /1 above maxSpotHourUsd \$0.25/);
+  assert.deepEqual(kinds(b(out)), ["blocked"]);
+  assert.match(b(out)[0]!.reason, /1 above maxSpotHourUsd \$0.25/);
 });
 
 test("burst: fails closed on stale pressure, stale prices, missing budget", () => {
   const stalePressure = signals({ mems: HIGH });
   stalePressure.at = "2026-11-22T12:10:00.000Z";
   let out = decide({ signals: stalePressure, policy: policy(), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["blocked"]);
-  assert.match(out.decisions[0]!.reason, /pressure signal stale or missing \(newest sample 600 s old > maxPressureAgeSeconds 300\)/);
+  assert.deepEqual(kinds(b(out)), ["blocked"]);
+  assert.match(b(out)[0]!.reason, /pressure signal stale or missing \(newest sample 600 s old > maxPressureAgeSeconds 300\)/);
 
   out = decide({ signals: signals({ mems: HIGH, prices: [price({ at: "2026-09-01T00:00:00Z" })] }), policy: policy(), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["blocked"]);
-  assert.match(out.decisions[0]!.reason, /1 stale > maxPriceAgeHours 840/);
+  assert.deepEqual(kinds(b(out)), ["blocked"]);
+  assert.match(b(out)[0]!.reason, /1 stale > maxPriceAgeHours 840/);
 
   out = decide({ signals: signals({ mems: HIGH, budget: null }), policy: policy(), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["blocked"]);
-  assert.match(out.decisions[0]!.reason, /budget signal missing/);
+  assert.deepEqual(kinds(b(out)), ["blocked"]);
+  assert.match(b(out)[0]!.reason, /budget signal missing/);
   assert.equal(out.desired.burst.vms.length, 0);
 });
 
@@ -138,7 +140,7 @@ test("burst: samples after the clock are ignored (no look-ahead)", () => {
   const s = signals({ at: AT, mems: [50, 50, 50] });
   s.pressure.samples.push({ at: "2026-11-22T12:05:00.000Z", memUsedPct: 99, swapUsedPct: 0 });
   const out = decide({ signals: s, policy: policy(), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["noop"]);
+  assert.deepEqual(kinds(b(out)), ["noop"]);
 });
 
 test("burst: spend over budget removes running VMs, costliest first", () => {
@@ -146,14 +148,14 @@ test("burst: spend over budget removes running VMs, costliest first", () => {
   const actual = { burst: [{ ...base, name: "a", createdAt: "2026-11-22T11:00:00Z" }, { ...base, name: "b", createdAt: "2026-11-22T11:30:00Z" }] };
   const out = decide({ signals: signals({ at: AT, actual, budget: { spentTodayUsd: 4.95 }, prices: [price({ spotHourUsd: 0.04 })] }), policy: policy(), previous: EMPTY_DESIRED });
   // a projects 0.04 * 2 h = 0.08, b 0.04 * 2.5 h = 0.10: drop b (0.10) -> 5.03, then a -> 4.95.
-  assert.deepEqual(out.decisions.filter((d) => d.kind === "destroy").map((d) => d.from), ["b", "a"]);
+  assert.deepEqual(b(out).filter((d) => d.kind === "destroy").map((d) => d.from), ["b", "a"]);
   assert.ok(out.costs.projectedDailyUsd! <= 5);
 });
 
 test("burst: disabled removes every burst VM", () => {
   const actual = { burst: [{ name: "x", zone: "us-central1-a" as const, machineType: "e2-standard-4", createdAt: AT, lastBusyAt: AT }] };
   const out = decide({ signals: signals({ at: AT, mems: HIGH, actual }), policy: policy({ burst: { enabled: false } }), previous: EMPTY_DESIRED });
-  assert.deepEqual(kinds(out.decisions), ["destroy"]);
+  assert.deepEqual(kinds(b(out)), ["destroy"]);
   assert.equal(out.desired.burst.vms.length, 0);
 });
 

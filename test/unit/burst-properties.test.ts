@@ -49,7 +49,8 @@ test("property: over random signal sequences burst never exceeds maxConcurrent n
           pressure: { samples: c.mems.map((m, i) => ({ at: new Date(at - (c.mems.length - 1 - i) * 30_000).toISOString(), memUsedPct: m, swapUsedPct: c.swap })) },
           prices: c.prices.map((x) => price({ region: x.region, spotHourUsd: x.spot })),
           budget: { spentTodayUsd: spent },
-          actual: { burst: running.map((v) => ({ name: v.name, zone: v.zone, machineType: v.machineType, createdAt: v.createdAt, lastBusyAt: c.busy ? iso : null })) },
+          actual: { burst: running.map((v) => ({ name: v.name, zone: v.zone, machineType: v.machineType, createdAt: v.createdAt, lastBusyAt: c.busy ? iso : null })), hpc: null },
+          queue: null,
         };
         const out = decide({ signals: s, policy: p, previous });
         const vms = out.desired.burst.vms;
@@ -79,7 +80,8 @@ test("property: without fresh pressure or a budget figure, nothing is ever added
         pressure: { samples: mems.map((m) => ({ at: new Date(sampleAt).toISOString(), memUsedPct: m, swapUsedPct: 0 })) },
         prices: [price({ spotHourUsd: 0.01 })],
         budget: staleNotMissingBudget ? { spentTodayUsd: 0 } : null,
-        actual: { burst: [] },
+        actual: { burst: [], hpc: null },
+        queue: null,
       };
       assert.equal(decide({ signals: s, policy: policy(), previous: EMPTY_DESIRED }).desired.burst.vms.length, 0);
     }),

@@ -51,7 +51,7 @@ test("journal: budget and fleet come from recorded VM lifetimes (UTC day)", asyn
   const at = Date.parse("2026-11-22T12:00:00.000Z");
   const spent = await new JournalBudgetSource(j, "s").spentTodayUsd(at);
   assert.equal(spent, 0.5 * 2 + 0.5 * 2);
-  assert.deepEqual((await new JournalFleetReader(j, "s").actual()).burst.map((v) => v.name), ["running"]);
+  assert.deepEqual((await new JournalFleetReader(j, "s").actual()).burst!.map((v) => v.name), ["running"]);
   const days = spendByDay(j.lifetimesBetween("s", "2026-11-21T00:00:00.000Z", "2026-11-22T12:00:00.000Z"), at, 2);
   assert.deepEqual(days.map((d) => [d.day, d.totalUsd]), [["2026-11-22", 2], ["2026-11-21", 1]]);
   j.close();
