@@ -70,6 +70,8 @@ export class BurstPool extends pulumi.ComponentResource {
           "fleet-area": "burst",
           owner: args.owner,
           "expires-at": labelTime(vm.expiresAt),
+          // Read by the policy pack's price rules (micro-USD: label values cannot hold a '.').
+          "fleet-hour-microusd": String(Math.round(vm.spotHourUsd * 1e6)),
         },
         metadata: { "enable-guest-attributes": "TRUE" },
         metadataStartupScript: renderTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),

@@ -1,0 +1,140 @@
+/**
+ * Fleet's guard rails as pure functions over a resource's type and properties (no @pulumi/policy
+ * here, so they are tested by calling them). policies.ts wraps them as CrossGuard policies.
+ * Price: every fleet VM carries its hourly price in micro-USD in the `fleet-hour-microusd`
+ * label (GCP) or tag (AWS); a VM without it is a violation, so an unpriced VM cannot slip through.
+ */
+
+export type Props = Record<string, any>;
+export interface Resource {
+  type: string;
+  props: Props;
+  urn?: string;
+}
+
+export const REQUIRED_LABELS = ["managed-by", "fleet-area", "owner", "expires-at"] as const;
+export const PRICE_LABEL = "fleet-hour-microusd";
+export const FALLBACK_LABEL = "fleet-fallback";
+
+const GCP_INSTANCE = "gcp:compute/instance:Instance";
+const AWS_INSTANCE = "aws:ec2/instance:Instance";
+const AWS_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+const HPC_DOMAIN = "pulumi-nodejs:dynamic/fleet:LibvirtDomain";
+const VAST_INSTANCE = "pulumi-nodejs:dynamic/fleet:VastInstance";
+
+export function isVm(r: Resource): boolean {
+  return [GCP_INSTANCE, AWS_INSTANCE, VAST_INSTANCE].includes(r.type);
+}
+
+/** Labels (GCP) or tags (AWS; launch templates through their tag specifications). */
+export function labelsOf(r: Resource): Record<string, string> {
+  if (r.type === GCP_INSTANCE) return r.props.labels ?? {};
+  if (r.type === AWS_INSTANCE) return r.props.tags ?? {};
+  if (r.type === AWS_LAUNCH_TEMPLATE) return Object.assign({}, r.props.tags ?? {}, ...((r.props.tagSpecifications ?? []) as Props[]).map((t) => t.tags ?? {}));
+  if (r.type === VAST_INSTANCE) return r.props.labels ?? {};
+  return {};
+}
+
+export function hourlyUsdOf(r: Resource): number | undefined {
+  const raw = labelsOf(r)[PRICE_LABEL];
+  if (raw === undefined || !/^\d+$/.test(String(raw))) return undefined;
+  return Number(raw) / 1e6;
+}
+
+export function areaOf(r: Resource): string | undefined {
+  if (r.type === HPC_DOMAIN) return "hpc";
+  return labelsOf(r)["fleet-area"];
+}
+
+/** spot-only: fleet VMs are Spot unless the desired state marked an on-demand fallback. */
+export function spotOnlyViolations(r: Resource): string[] {
+  const fallback = labelsOf(r)[FALLBACK_LABEL] === "on-demand";
+  if (r.type === GCP_INSTANCE) {
+    const model = r.props.scheduling?.provisioningModel;
+    if (model !== "SPOT" && !fallback) return [`instance is ${model ?? "STANDARD"}, not SPOT, and is not marked ${FALLBACK_LABEL}=on-demand`];
+  }
+  if (r.type === AWS_INSTANCE || r.type === AWS_LAUNCH_TEMPLATE) {
+    const market = r.props.instanceMarketOptions?.marketType;
+    if (market !== "spot" && !fallback) return [`${r.type === AWS_INSTANCE ? "instance" : "launch template"} market is ${market ?? "on-demand"}, not spot, and is not marked ${FALLBACK_LABEL}=on-demand`];
+  }
+  return [];
+}
+
+export function maxHourlyPriceViolations(r: Resource, maxHourlyUsd: number): string[] {
+  if (!isVm(r)) return [];
+  const usd = hourlyUsdOf(r);
+  if (usd === undefined) return [`VM has no ${PRICE_LABEL} label/tag: its price cannot be checked`];
+  return usd > maxHourlyUsd ? [`VM costs $${usd}/h, above the limit of $${maxHourlyUsd}/h`] : [];
+}
+
+export function requiredLabelViolations(r: Resource): string[] {
+  if (!isVm(r) && r.type !== AWS_LAUNCH_TEMPLATE && r.type !== "gcp:compute/disk:Disk") return [];
+  const labels = r.type === "gcp:compute/disk:Disk" ? (r.props.labels ?? {}) : labelsOf(r);
+  const missing = REQUIRED_LABELS.filter((k) => !labels[k]);
+  const wrongOwner = labels["managed-by"] && labels["managed-by"] !== "fleet" ? [`label managed-by is '${labels["managed-by"]}', must be 'fleet'`] : [];
+  return [...(missing.length ? [`missing required label(s): ${missing.join(", ")}`] : []), ...wrongOwner];
+}
+
+const WORLD = ["0.0.0.0/0", "::/0"];
+
+function portRangeHas22(spec: string | number | undefined): boolean {
+  if (spec === undefined || spec === "") return true; // no ports: every port
+  const s = String(spec);
+  if (s.includes("-")) {
+    const [a, b] = s.split("-").map(Number);
+    return a! <= 22 && 22 <= b!;
+  }
+  return Number(s) === 22;
+}
+
+function awsRuleOpensSsh(rule: Props): boolean {
+  const world = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? []), rule.cidrIpv4, rule.cidrIpv6].some((c) => WORLD.includes(c));
+  if (!world) return false;
+  const proto = String(rule.protocol ?? rule.ipProtocol ?? "-1");
+  if (!["-1", "tcp", "6", "all"].includes(proto)) return false;
+  const from = rule.fromPort ?? 0;
+  const to = rule.toPort ?? 65535;
+  return proto === "-1" || proto === "all" || (from <= 22 && 22 <= to);
+}
+
+/** No firewall rule or security group may open SSH to the whole internet. */
+export function sshOpenToWorldViolations(r: Resource): string[] {
+  if (r.type === "gcp:compute/firewall:Firewall") {
+    const ingress = (r.props.direction ?? "INGRESS") === "INGRESS";
+    const world = (r.props.sourceRanges ?? []).some((c: string) => WORLD.includes(c));
+    const ssh = ((r.props.allows ?? []) as Props[]).some((a) => ["tcp", "all", "6"].includes(String(a.protocol)) && (a.ports === undefined || a.ports.length === 0 || a.ports.some(portRangeHas22)));
+    return ingress && world && ssh ? ["firewall opens SSH (tcp/22) to 0.0.0.0/0: allow only known source addresses"] : [];
+  }
+  if (r.type === "aws:ec2/securityGroup:SecurityGroup") {
+    return ((r.props.ingress ?? []) as Props[]).some(awsRuleOpensSsh) ? ["security group opens SSH (tcp/22) to 0.0.0.0/0"] : [];
+  }
+  if (r.type === "aws:ec2/securityGroupRule:SecurityGroupRule") {
+    return r.props.type === "ingress" && awsRuleOpensSsh(r.props) ? ["security group rule opens SSH (tcp/22) to 0.0.0.0/0"] : [];
+  }
+  if (r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+    return awsRuleOpensSsh(r.props) ? ["ingress rule opens SSH (tcp/22) to 0.0.0.0/0"] : [];
+  }
+  return [];
+}
+
+/** Stack: at most N VMs per area (hpc counts its domains). */
+export function maxVmsPerAreaViolations(resources: Resource[], maxPerArea: Record<string, number>): string[] {
+  const counts = new Map<string, number>();
+  for (const r of resources) {
+    if (!isVm(r) && r.type !== HPC_DOMAIN) continue;
+    const area = areaOf(r) ?? "unlabelled";
+    counts.set(area, (counts.get(area) ?? 0) + 1);
+  }
+  return [...counts].filter(([area, n]) => maxPerArea[area] !== undefined && n > maxPerArea[area]!).map(([area, n]) => `${n} VMs in area ${area}, above the limit of ${maxPerArea[area]}`);
+}
+
+/** Stack: the fleet's summed hourly price stays under the cap. */
+export function fleetHourlyCapViolations(resources: Resource[], maxFleetHourlyUsd: number): string[] {
+  const vms = resources.filter(isVm);
+  const unpriced = vms.filter((r) => hourlyUsdOf(r) === undefined);
+  const total = vms.reduce((a, r) => a + (hourlyUsdOf(r) ?? 0), 0);
+  const out: string[] = [];
+  if (unpriced.length) out.push(`${unpriced.length} VM(s) without a ${PRICE_LABEL} label: the fleet's hourly cost cannot be checked`);
+  if (total > maxFleetHourlyUsd + 1e-9) out.push(`the fleet costs $${Math.round(total * 1e6) / 1e6}/h, above the cap of $${maxFleetHourlyUsd}/h`);
+  return out;
+}
