@@ -150,13 +150,56 @@ export class Journal {
     this.db.prepare("INSERT INTO events (at, stack, area, kind, detail_json) VALUES (?, ?, ?, ?, ?)").run(e.at, e.stack, e.area ?? null, e.kind, JSON.stringify(e.detail ?? null));
   }
 
+  areaState(stack: string, area: Area): AreaState {
+    const row = this.db.prepare("SELECT mode, consecutive_failures, last_change_at, reason FROM area_state WHERE stack = ? AND area = ?").get(stack, area) as
+      | { mode: "auto" | "manual"; consecutive_failures: number; last_change_at: string | null; reason: string | null }
+      | undefined;
+    return row ? { mode: row.mode, consecutiveFailures: row.consecutive_failures, lastChangeAt: row.last_change_at, reason: row.reason } : { mode: "auto", consecutiveFailures: 0, lastChangeAt: null, reason: null };
+  }
+
+  setAreaState(stack: string, area: Area, s: AreaState): void {
+    this.db
+      .prepare(
+        `INSERT INTO area_state (stack, area, mode, consecutive_failures, last_change_at, reason) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (stack, area) DO UPDATE SET mode = excluded.mode, consecutive_failures = excluded.consecutive_failures,
+         last_change_at = excluded.last_change_at, reason = excluded.reason`,
+      )
+      .run(stack, area, s.mode, s.consecutiveFailures, s.lastChangeAt, s.reason);
+  }
+
+  recordApply(a: { stack: string; planId: number | null; startedAt: string; finishedAt: string; status: "succeeded" | "failed" | "skipped"; summary: unknown }): number {
+    return Number(
+      this.db
+        .prepare("INSERT INTO applies (plan_id, stack, started_at, finished_at, status, summary_json) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(a.planId, a.stack, a.startedAt, a.finishedAt, a.status, JSON.stringify(a.summary ?? null)).lastInsertRowid,
+    );
+  }
+
+  events(stack: string, opts: { kind?: string; limit?: number } = {}): { at: string; area: string | null; kind: string; detail: unknown }[] {
+    return (this.db.prepare("SELECT at, area, kind, detail_json FROM events WHERE stack = ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ?").all(stack, opts.kind ?? null, opts.kind ?? null, opts.limit ?? 50) as {
+      at: string; area: string | null; kind: string; detail_json: string;
+    }[]).map((r) => ({ at: r.at, area: r.area, kind: r.kind, detail: JSON.parse(r.detail_json) }));
+  }
+
+  /** Runs `fn` in one transaction (all of its writes or none). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const t of ["plans", "decisions", "applies", "vm_lifetimes", "pressure_samples", "events"]) {
+    for (const t of ["plans", "decisions", "applies", "vm_lifetimes", "pressure_samples", "events", "area_state"]) {
       out[t] = (this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
     }
     return out;
   }
+}
+
+export interface AreaState {
+  mode: "auto" | "manual";
+  consecutiveFailures: number;
+  lastChangeAt: string | null;
+  reason: string | null;
 }
 
 type LifetimeRow = { stack: string; area: Area; name: string; provider: string; zone: string; machine_type: string; hour_usd: number; started_at: string; ended_at: string | null };

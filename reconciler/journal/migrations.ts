@@ -64,4 +64,18 @@ export const MIGRATIONS: readonly string[] = [
     detail_json TEXT
   );
   `,
+  // 2: per-area reconcile state: mode (auto | manual, set by the circuit breaker or `fleet mode`),
+  // consecutive failed applies, and when the area last changed (cooldown).
+  `
+  CREATE TABLE area_state (
+    stack TEXT NOT NULL,
+    area TEXT NOT NULL,
+    mode TEXT NOT NULL DEFAULT 'auto' CHECK (mode IN ('auto', 'manual')),
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_change_at TEXT,
+    reason TEXT,
+    PRIMARY KEY (stack, area)
+  );
+  CREATE INDEX events_stack_kind_at ON events(stack, kind, at);
+  `,
 ];

@@ -71,6 +71,21 @@ export const HpcPolicySchema = z.strictObject({
   queueTimeoutSeconds: z.int().min(1).max(600).default(20),
 });
 
+const minutes = z.number().min(0).max(10080);
+export const ReconcilePolicySchema = z.strictObject({
+  /** review: write the review artifact and stop; auto: apply. */
+  mode: z.enum(["review", "auto"]).default("review"),
+  /** After an area changes, further increases wait this long (removals never wait: they save money). */
+  cooldownMinutes: z
+    .strictObject({ burst: minutes.default(5), pool: minutes.default(10), standby: minutes.default(5), hpc: minutes.default(5) })
+    .prefault({}),
+  /** This many failed applies in a row put the area in manual mode until `fleet mode auto --area A`. */
+  maxConsecutiveFailures: z.int().min(1).max(100).default(3),
+  reviewDir: z.string().min(1).default(".fleet/review"),
+  /** Prometheus /metrics on 127.0.0.1 while `fleet reconcile --schedule` runs; 0 turns it off. */
+  metricsPort: z.int().min(0).max(65535).default(9464),
+});
+
 export const JournalPolicySchema = z.strictObject({
   /** SQLite journal; relative paths are from the project root. */
   path: z.string().min(1).default(".fleet/journal.db"),
@@ -82,6 +97,7 @@ export const FleetPolicySchema = z.strictObject({
   burst: BurstPolicySchema.prefault({}),
   signals: SignalsPolicySchema.prefault({}),
   hpc: HpcPolicySchema.prefault({}),
+  reconcile: ReconcilePolicySchema.prefault({}),
   journal: JournalPolicySchema.prefault({}),
 });
 
@@ -90,6 +106,7 @@ export type BurstPolicy = z.infer<typeof BurstPolicySchema>;
 export type SignalsPolicy = z.infer<typeof SignalsPolicySchema>;
 export type FleetPolicy = z.infer<typeof FleetPolicySchema>;
 export type HpcPolicy = z.infer<typeof HpcPolicySchema>;
+export type ReconcilePolicy = z.infer<typeof ReconcilePolicySchema>;
 
 /** Rules that span fields; each returns every problem, so one message lists them all. */
 export function policyCrossFieldProblems(policy: FleetPolicy): { path: string; message: string }[] {

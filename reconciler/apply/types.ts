@@ -1,0 +1,57 @@
+import type { DesiredFleet } from "../model";
+
+/** One resource step of a preview or update. */
+export interface ResourceChange {
+  urn: string;
+  type: string;
+  op: string; // create, update, replace, delete, same, refresh, ...
+}
+
+export interface PolicyViolation {
+  policy: string;
+  message: string;
+  level: "advisory" | "warning" | "mandatory";
+  urn?: string;
+}
+
+export interface PreviewSummary {
+  counts: Record<string, number>;
+  changes: ResourceChange[];
+  policy: PolicyViolation[];
+}
+
+export interface UpSummary {
+  counts: Record<string, number>;
+  changes: ResourceChange[];
+  outputs: Record<string, unknown>;
+}
+
+/**
+ * The engine boundary. The real one (automation.ts) is the only module that imports
+ * @pulumi/pulumi/automation; tests use a recording double.
+ */
+export interface Applier {
+  /** The desired fleet written in the stack's config (`fleet:desired`). */
+  appliedDesired(): Promise<DesiredFleet>;
+  /** A number that changes with every update of the stack (detects a stack that moved). */
+  stackVersion(): Promise<number>;
+  /** URNs left pending by an interrupted update. */
+  pendingOperations(): Promise<string[]>;
+  /** Infrastructure drift: a refresh in preview mode; resources whose real state differs from the state file. */
+  refreshPreview(): Promise<ResourceChange[]>;
+  /** Preview a candidate desired fleet (without writing it) under the policy pack. */
+  preview(desired: DesiredFleet): Promise<PreviewSummary>;
+  /** Write `fleet:desired`, refresh, and update. */
+  up(desired: DesiredFleet): Promise<UpSummary>;
+  /** Ask a running update to stop (SIGTERM/SIGINT). */
+  cancel(): Promise<void>;
+}
+
+/** Another run holds the stack: skip this tick. */
+export class StackBusyError extends Error {}
+/** An interrupted update left pending operations: only `fleet recover` clears them. */
+export class PendingOperationsError extends Error {
+  constructor(readonly urns: string[]) {
+    super(`the stack has ${urns.length} pending operation(s) from an interrupted update (${urns.slice(0, 3).join(", ")}${urns.length > 3 ? ", ..." : ""}); check those resources, then run \`fleet recover\``);
+  }
+}

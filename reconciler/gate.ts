@@ -1,0 +1,64 @@
+import type { AreaState } from "./journal";
+import { deepEqual } from "./diff";
+import { AREAS, type Area, type Decision, type DesiredFleet, type ReconcilePolicy } from "./model";
+
+/** Areas whose desired value differs from the applied one. */
+export function changedAreas(applied: DesiredFleet, desired: DesiredFleet): Area[] {
+  return AREAS.filter((a) => !deepEqual(applied[a], desired[a]));
+}
+
+/** A change that only removes (and so only saves money) is never held back by a cooldown. */
+export function isReduction(area: Area, applied: DesiredFleet, desired: DesiredFleet): boolean {
+  if (area === "burst") {
+    const before = new Set(applied.burst.vms.map((v) => v.name));
+    return desired.burst.vms.every((v) => before.has(v.name));
+  }
+  if (area === "hpc") {
+    const a = applied.hpc;
+    const d = desired.hpc;
+    if (!a) return false;
+    if (!d) return true;
+    return deepEqual({ ...a, compute: { ...a.compute, count: 0 } }, { ...d, compute: { ...d.compute, count: 0 } }) && d.compute.count <= a.compute.count;
+  }
+  return false;
+}
+
+/**
+ * Holds back the areas that may not change now: an area in manual mode keeps its applied value;
+ * an area inside its cooldown keeps it too unless the change is a pure reduction. Pure.
+ */
+export function gateAreas(args: { applied: DesiredFleet; desired: DesiredFleet; states: Record<Area, AreaState>; policy: ReconcilePolicy; atMs: number }): { desired: DesiredFleet; decisions: Decision[]; changed: Area[] } {
+  const gated: DesiredFleet = { ...args.desired };
+  const decisions: Decision[] = [];
+  for (const area of changedAreas(args.applied, args.desired)) {
+    const s = args.states[area];
+    const hold = (reason: string) => {
+      (gated as Record<Area, unknown>)[area] = args.applied[area];
+      decisions.push({ area, kind: "blocked", reason, from: null, to: null });
+    };
+    if (s.mode === "manual") {
+      hold(`area ${area} is in manual mode${s.reason ? ` (${s.reason})` : ""}: its change is not applied; \`fleet mode auto --area ${area}\` resumes it`);
+      continue;
+    }
+    const cooldownMs = args.policy.cooldownMinutes[area] * 60_000;
+    if (s.lastChangeAt && args.atMs - Date.parse(s.lastChangeAt) < cooldownMs && !isReduction(area, args.applied, args.desired)) {
+      const until = new Date(Date.parse(s.lastChangeAt) + cooldownMs).toISOString();
+      hold(`area ${area} changed at ${s.lastChangeAt}; cooldown of ${args.policy.cooldownMinutes[area]} min until ${until}`);
+    }
+  }
+  return { desired: gated, decisions, changed: changedAreas(args.applied, gated) };
+}
+
+/**
+ * What a plan means, without the names decide makes from its clock: burst VM pools, and the other
+ * areas as they are. Fresh signals must give the same shape, or the plan is stale.
+ */
+export function planShape(d: DesiredFleet): unknown {
+  return {
+    burst: d.burst.vms.map((v) => `${v.zone}/${v.machineType}`).sort(),
+    burstNames: d.burst.vms.filter((v) => !v.name.match(/-\d{8}t\d{4}-\d+$/)).map((v) => v.name).sort(),
+    pool: d.pool,
+    standby: d.standby,
+    hpc: d.hpc,
+  };
+}

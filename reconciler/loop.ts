@@ -1,0 +1,140 @@
+import { deepEqual, diffJson, type DiffEntry } from "./diff";
+import { changedAreas, gateAreas, planShape } from "./gate";
+import type { Journal } from "./journal";
+import { buildPlan, type Plan } from "./plan";
+import { AREAS, type Area, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
+import { PendingOperationsError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type UpSummary } from "./apply/types";
+
+export interface CycleDeps {
+  stack: string;
+  policy: FleetPolicy;
+  /** Fresh signals on every call (the cycle calls it twice: to plan and to re-check). */
+  gather: () => Promise<Signals>;
+  applier: Applier;
+  journal: Journal;
+  clock: () => number;
+  /** Writes the review artifact; returns where. */
+  writeReview: (plan: Plan, preview: PreviewSummary) => string;
+}
+
+export interface CycleOptions {
+  mode: "auto" | "review";
+  /** No writes anywhere (journal, config, stack, review files): only the returned result. */
+  dryRun: boolean;
+}
+
+export type CycleResult = { plan: Plan; configDrift: DiffEntry[]; infraDrift: ResourceChange[] } & (
+  | { outcome: "in-sync" }
+  | { outcome: "dry-run"; preview: PreviewSummary }
+  | { outcome: "review-written"; file: string; preview: PreviewSummary }
+  | { outcome: "applied"; up: UpSummary }
+  | { outcome: "blocked"; reasons: string[]; preview?: PreviewSummary }
+  | { outcome: "stale-plan-dropped"; why: string }
+  | { outcome: "skipped-busy"; why: string }
+  | { outcome: "failed"; error: string; manual: Area[] }
+);
+
+/**
+ * One reconcile cycle: signals -> decide -> gate (manual mode, cooldown) -> drift. No drift: stop
+ * with no Pulumi update. Else preview under the policy pack -> re-check fresh signals against the
+ * plan (a plan on stale signals is dropped) -> review artifact, or (auto) up. Failed applies count
+ * toward the area's circuit breaker.
+ */
+export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<CycleResult> {
+  const { journal, applier, stack } = deps;
+  const write = !opts.dryRun;
+  const nowIso = () => new Date(deps.clock()).toISOString();
+
+  const pending = await applier.pendingOperations();
+  if (pending.length) throw new PendingOperationsError(pending);
+
+  const applied = await applier.appliedDesired();
+  const signals = await deps.gather();
+  const raw = buildPlan({ stack, source: "reconcile", signals, policy: deps.policy, previous: applied });
+  const states = Object.fromEntries(AREAS.map((a) => [a, journal.areaState(stack, a)])) as Record<Area, ReturnType<Journal["areaState"]>>;
+  const gate = gateAreas({ applied, desired: raw.desired, states, policy: deps.policy.reconcile, atMs: Date.parse(signals.at) });
+  const plan: Plan = { ...raw, desired: gate.desired, decisions: [...raw.decisions, ...gate.decisions], desiredDiff: diffJson(applied, gate.desired), blocked: raw.blocked + gate.decisions.length };
+  const configDrift = plan.desiredDiff;
+  const infraDrift = (await applier.refreshPreview()).filter((c) => c.op !== "same");
+  const base = { plan, configDrift, infraDrift };
+  let planId: number | null = null;
+  if (write) planId = journal.recordPlan({ at: plan.at, stack, source: "reconcile", desired: plan.desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, nowIso());
+
+  if (configDrift.length === 0 && infraDrift.length === 0) {
+    if (write) journal.recordEvent({ at: nowIso(), stack, kind: "in-sync" });
+    return { ...base, outcome: "in-sync" };
+  }
+
+  const preview = await applier.preview(plan.desired);
+  const mandatory = preview.policy.filter((v) => v.level === "mandatory");
+  if (mandatory.length) {
+    const reasons = mandatory.map((v) => `${v.policy}: ${v.message}${v.urn ? ` (${v.urn})` : ""}`);
+    if (write) journal.recordEvent({ at: nowIso(), stack, kind: "blocked-by-policy", detail: reasons });
+    return { ...base, outcome: "blocked", reasons, preview };
+  }
+
+  // Re-check: decide again on fresh signals; a different shape means the plan was made on stale data.
+  const fresh = await deps.gather();
+  const again = buildPlan({ stack, source: "reconcile", signals: fresh, policy: deps.policy, previous: applied });
+  const regated = gateAreas({ applied, desired: again.desired, states, policy: deps.policy.reconcile, atMs: Date.parse(fresh.at) });
+  if (!deepEqual(planShape(regated.desired), planShape(plan.desired))) {
+    const why = `fresh signals (${fresh.at}) no longer give this plan: ${diffJson(planShape(plan.desired), planShape(regated.desired)).map((e) => e.path).join(", ")}`;
+    if (write) journal.recordEvent({ at: nowIso(), stack, kind: "stale-plan-dropped", detail: why });
+    return { ...base, outcome: "stale-plan-dropped", why };
+  }
+
+  if (opts.dryRun) return { ...base, outcome: "dry-run", preview };
+  if (opts.mode === "review") {
+    const file = deps.writeReview(plan, preview);
+    journal.recordEvent({ at: nowIso(), stack, kind: "review-written", detail: { file, planId } });
+    return { ...base, outcome: "review-written", file, preview };
+  }
+  return { ...(await applyPlan(deps, plan, planId, applied)), infraDrift };
+}
+
+/** Applies a plan's desired fleet, journals the result and VM lifetimes, and runs the circuit breaker. */
+export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">, plan: Plan, planId: number | null, applied: DesiredFleet): Promise<CycleResult> {
+  const { journal, stack } = deps;
+  const nowIso = () => new Date(deps.clock()).toISOString();
+  const base = { plan, configDrift: plan.desiredDiff, infraDrift: [] as ResourceChange[] };
+  const areas = changedAreas(applied, plan.desired);
+  const startedAt = nowIso();
+  try {
+    const up = await deps.applier.up(plan.desired);
+    const finishedAt = nowIso();
+    journal.transaction(() => {
+      journal.recordApply({ stack, planId, startedAt, finishedAt, status: "succeeded", summary: up.counts });
+      recordLifetimes(journal, stack, applied, plan.desired, finishedAt);
+      for (const area of areas) journal.setAreaState(stack, area, { ...journal.areaState(stack, area), consecutiveFailures: 0, lastChangeAt: finishedAt });
+    });
+    return { ...base, outcome: "applied", up };
+  } catch (e) {
+    const finishedAt = nowIso();
+    if (e instanceof StackBusyError) {
+      journal.recordApply({ stack, planId, startedAt, finishedAt, status: "skipped", summary: { reason: e.message } });
+      return { ...base, outcome: "skipped-busy", why: e.message };
+    }
+    const error = e instanceof Error ? e.message : String(e);
+    const manual: Area[] = [];
+    journal.transaction(() => {
+      journal.recordApply({ stack, planId, startedAt, finishedAt, status: "failed", summary: { error } });
+      for (const area of areas) {
+        const s = journal.areaState(stack, area);
+        const failures = s.consecutiveFailures + 1;
+        const trip = failures >= deps.policy.reconcile.maxConsecutiveFailures;
+        if (trip) manual.push(area);
+        journal.setAreaState(stack, area, { ...s, consecutiveFailures: failures, mode: trip ? "manual" : s.mode, reason: trip ? `circuit breaker: ${failures} failed applies in a row, last: ${error.slice(0, 200)}` : s.reason });
+        if (trip) journal.recordEvent({ at: finishedAt, stack, area, kind: "circuit-breaker-open", detail: { failures, error } });
+      }
+    });
+    return { ...base, outcome: "failed", error, manual };
+  }
+}
+
+/** Burst VM lifetimes (the basis of spend): started for new VMs, ended for removed ones. */
+function recordLifetimes(journal: Journal, stack: string, applied: DesiredFleet, desired: DesiredFleet, atIso: string): void {
+  const before = new Map(applied.burst.vms.map((v) => [v.name, v]));
+  const after = new Map(desired.burst.vms.map((v) => [v.name, v]));
+  for (const [name, vm] of after) if (!before.has(name)) journal.startLifetime({ stack, area: "burst", name, provider: "gcp", zone: vm.zone, machineType: vm.machineType, hourUsd: vm.spotHourUsd, startedAt: atIso });
+  for (const name of before.keys()) if (!after.has(name)) journal.endLifetime(stack, name, atIso);
+}
