@@ -34,7 +34,7 @@ export function gateAreas(args: { applied: DesiredFleet; desired: DesiredFleet; 
     const s = args.states[area];
     const hold = (reason: string) => {
       (gated as Record<Area, unknown>)[area] = args.applied[area];
-      decisions.push({ area, kind: "blocked", reason, from: null, to: null });
+      decisions.push({ area, kind: "keep", reason, from: args.desired[area], to: args.applied[area] });
     };
     if (s.mode === "manual") {
       hold(`area ${area} is in manual mode${s.reason ? ` (${s.reason})` : ""}: its change is not applied; \`fleet mode auto --area ${area}\` resumes it`);

@@ -53,7 +53,7 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   const raw = buildPlan({ stack, source: "reconcile", signals, policy: deps.policy, previous: applied });
   const states = Object.fromEntries(AREAS.map((a) => [a, journal.areaState(stack, a)])) as Record<Area, ReturnType<Journal["areaState"]>>;
   const gate = gateAreas({ applied, desired: raw.desired, states, policy: deps.policy.reconcile, atMs: Date.parse(signals.at) });
-  const plan: Plan = { ...raw, desired: gate.desired, decisions: [...raw.decisions, ...gate.decisions], desiredDiff: diffJson(applied, gate.desired), blocked: raw.blocked + gate.decisions.length };
+  const plan: Plan = { ...raw, desired: gate.desired, decisions: [...raw.decisions, ...gate.decisions], desiredDiff: diffJson(applied, gate.desired), changes: gate.changed.length ? raw.changes : 0 };
   const configDrift = plan.desiredDiff;
   const infraDrift = (await applier.refreshPreview()).filter((c) => c.op !== "same");
   const base = { plan, configDrift, infraDrift };

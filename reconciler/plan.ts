@@ -101,7 +101,7 @@ export function renderPlanText(plan: Plan): string {
 }
 
 /** The plan as Markdown, for review (CI comments, the dashboard). */
-export function renderPlanMarkdown(plan: Plan): string {
+export function renderPlanMarkdown(plan: Plan & { preview?: { counts: Record<string, number>; changes: { urn: string; type: string; op: string }[]; policy: { policy: string; level: string; message: string; urn?: string }[] } | null }): string {
   const c = plan.costs;
   const out: string[] = [];
   out.push(`# Fleet plan: stack \`${plan.stack}\``, "", `At ${plan.at}, ${plan.source} signals, pressure **${plan.pressure.level}**. Signals digest \`${plan.signalsDigest.slice(0, 12)}\`.`, "");
@@ -112,5 +112,40 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push("", "## Cost", "", "| | USD |", "| --- | --- |");
   out.push(`| hourly now | ${money(c.previousHourlyUsd)} |`, `| hourly after | ${money(c.hourlyUsd)} |`, `| delta per hour | ${money(c.deltaHourlyUsd)} |`);
   out.push(`| spent today | ${money(c.spentTodayUsd, 2)} |`, `| projected today | ${money(c.projectedDailyUsd, 2)} |`, `| daily budget | ${money(c.dailyBudgetUsd, 2)} |`);
+  out.push("", "## Pulumi preview", "");
+  if (!plan.preview) out.push("Not run: the Pulumi CLI was not on PATH when this plan was made.");
+  else {
+    const counts = Object.entries(plan.preview.counts).filter(([k]) => k !== "same");
+    out.push(counts.length ? counts.map(([k, v]) => `${v} to ${k}`).join(", ") : "No resource changes.", "");
+    if (plan.preview.changes.length) {
+      out.push("| op | type | resource |", "| --- | --- | --- |");
+      for (const ch of plan.preview.changes) out.push(`| ${ch.op} | ${ch.type} | ${ch.urn.split("::").pop()} |`);
+    }
+    out.push("", "### Policy", "");
+    out.push(...(plan.preview.policy.length ? plan.preview.policy.map((p) => `- **${p.policy}** (${p.level}): ${p.message}`) : ["All policies passed."]));
+  }
   return out.join("\n") + "\n";
+}
+
+/** A plan for a change asked for by hand (e.g. `fleet hpc stop`): the applied fleet with one area replaced. */
+export function manualPlan(args: { stack: string; atIso: string; previous: DesiredFleet; desired: DesiredFleet; decision: Decision; dailyBudgetUsd: number }): Plan {
+  const signals: Signals = { at: args.atIso, pressure: { samples: [] }, prices: [], budget: null, actual: { burst: [], hpc: null }, queue: null };
+  const previousHourlyUsd = hourlyOf(args.previous);
+  const hourlyUsd = hourlyOf(args.desired);
+  return {
+    version: 1,
+    stack: args.stack,
+    at: args.atIso,
+    source: "manual",
+    previous: args.previous,
+    desired: args.desired,
+    decisions: [args.decision],
+    changes: 1,
+    blocked: 0,
+    desiredDiff: diffJson(args.previous, args.desired),
+    costs: { hourlyUsd, projectedDailyUsd: null, previousHourlyUsd, deltaHourlyUsd: round(hourlyUsd - previousHourlyUsd, 6), spentTodayUsd: null, dailyBudgetUsd: args.dailyBudgetUsd },
+    pressure: { level: "unknown", fresh: false, memUsedPct: null, swapUsedPct: null, samples: 0 },
+    signals,
+    signalsDigest: digest(signals),
+  };
 }

@@ -2,7 +2,8 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT, FleetError, InputError } from "../reconciler/errors";
 import { planCommand } from "./commands/plan";
 import { statusCommand, costsCommand } from "./commands/status";
-import { hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
+import { hpcChangeCommand, hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
+import { applyCommand, driftCommand, modeCommand, reconcileCommand, recoverCommand } from "./commands/reconcile";
 
 /**
  * The fleet CLI. Exit codes: 0 ok, 1 failure, 2 bad input or config, 3 drift found,
@@ -59,6 +60,69 @@ export function buildProgram(): Command {
     .option("--json", "print JSON")
     .action(async (opts, cmd) => {
       process.exitCode = await hpcValidateCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+
+  for (const action of ["up", "start", "stop", "destroy"] as const) {
+    const c = hpc
+      .command(action)
+      .description(
+        {
+          up: "create or update the cluster from a spec (validated first) through the apply pipeline",
+          start: "power every node on (desired running) through the apply pipeline",
+          stop: "power every node off (desired shut-off) through the apply pipeline",
+          destroy: "remove the cluster (asks for confirmation unless --force)",
+        }[action],
+      );
+    if (action === "up") c.option("--spec <file>", "cluster spec (JSON/YAML); default: the stack's desired.hpc");
+    if (action === "destroy") c.option("--force", "do not ask for confirmation");
+    c.action(async (opts, cmd) => {
+      process.exitCode = await hpcChangeCommand({ stack: cmd.optsWithGlobals().stack, action, ...opts });
+    });
+  }
+
+  program
+    .command("drift")
+    .description("compare desired (fresh signals) with applied config, and the world with the state; exit 3 on drift")
+    .option("--json", "print JSON")
+    .action(async (opts, cmd) => {
+      process.exitCode = await driftCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+
+  program
+    .command("reconcile")
+    .description("run reconcile cycles: signals -> decide -> drift -> preview -> re-check -> review or apply")
+    .option("--once", "run one cycle")
+    .option("--schedule <cron>", "run cycles on a cron schedule until SIGTERM/SIGINT")
+    .option("--dry-run", "write nothing anywhere; print what the cycle would do")
+    .option("--mode <mode>", "auto (apply) or review (write the review artifact); default: reconcile.mode")
+    .option("--json", "print the cycle result as JSON (--once)")
+    .action(async (opts, cmd) => {
+      process.exitCode = await reconcileCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+
+  program
+    .command("apply")
+    .description("apply exactly a reviewed plan; refuses (exit 4) if the stack or desired state moved since")
+    .requiredOption("--plan <file>", "plan.json written by fleet plan --out or a review-mode cycle")
+    .action(async (opts, cmd) => {
+      process.exitCode = await applyCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
+    });
+
+  program
+    .command("mode <mode>")
+    .description("set an area to auto or manual (manual: its changes are held; closes the circuit breaker with auto)")
+    .requiredOption("--area <area>", "burst, pool, standby or hpc")
+    .option("--reason <text>", "why (recorded)")
+    .action(async (mode, opts, cmd) => {
+      process.exitCode = await modeCommand({ stack: cmd.optsWithGlobals().stack, mode, ...opts });
+    });
+
+  program
+    .command("recover")
+    .description("list pending operations left by an interrupted update; --yes clears them and refreshes")
+    .option("--yes", "clear them")
+    .action(async (opts, cmd) => {
+      process.exitCode = await recoverCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
     });
 
   return program;

@@ -59,7 +59,16 @@ export function parseStackConfig(args: { root: string; stack: string; file: stri
     throw new InputError(name, [{ field: `${name}: config`, message: "must be a mapping of config keys" }]);
   }
 
-  const { policy, desired } = validateFleetConfig({ label: name, rawPolicy: config[POLICY_KEY], rawDesired: config[DESIRED_KEY], env: args.env, what: `configuration of stack '${args.stack}'` });
+  // The Automation API writes fleet:desired as a JSON string; a person may write it as YAML.
+  let rawDesired = config[DESIRED_KEY];
+  if (typeof rawDesired === "string") {
+    try {
+      rawDesired = JSON.parse(rawDesired);
+    } catch (e) {
+      throw new InputError(name, [{ field: `${name}: ${DESIRED_KEY}`, message: `is a string but not JSON: ${(e as Error).message}` }]);
+    }
+  }
+  const { policy, desired } = validateFleetConfig({ label: name, rawPolicy: config[POLICY_KEY], rawDesired, env: args.env, what: `configuration of stack '${args.stack}'` });
   return { root: args.root, stack: args.stack, file: args.file, policy, desired };
 }
 

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as readline from "node:readline";
 import { parse as parseYaml } from "yaml";
 import { stackContext } from "../../reconciler/context";
 import { EXIT, InputError } from "../../reconciler/errors";
@@ -7,6 +8,9 @@ import { gatherClusterFacts } from "../../reconciler/hpc/facts";
 import { clusterProblems } from "../../reconciler/hpc/layout";
 import { readClusterStatus } from "../../reconciler/hpc/status";
 import { HpcSpecSchema, type HpcSpec } from "../../reconciler/model";
+import { applyPlan } from "../../reconciler/loop";
+import { manualPlan } from "../../reconciler/plan";
+import { openApplier, openJournal } from "./engine";
 
 /** The cluster spec: from --spec FILE (JSON or YAML), else the stack's applied desired.hpc. */
 export function loadHpcSpec(stack: string, specFile?: string): HpcSpec {
@@ -51,4 +55,50 @@ export async function hpcStatusCommand(opts: { stack: string; spec?: string; jso
   if (status.strays.length) lines.push(`strays (not in the spec): ${status.strays.join(", ")}`);
   process.stdout.write(lines.join("\n") + "\n");
   return EXIT.ok;
+}
+
+/**
+ * `fleet hpc up|start|stop|destroy`: change desired.hpc and apply it through the apply pipeline.
+ * The spec is validated against this host before the engine is even opened.
+ */
+export async function hpcChangeCommand(opts: { stack: string; action: "up" | "start" | "stop" | "destroy"; spec?: string; force?: boolean }): Promise<number> {
+  const cfg = stackContext(opts.stack);
+  const current = cfg.desired.hpc;
+  let next: HpcSpec | null;
+  if (opts.action === "up") {
+    const spec = loadHpcSpec(opts.stack, opts.spec);
+    const problems = clusterProblems(spec, await gatherClusterFacts(spec));
+    if (problems.length) throw new InputError(`cluster ${spec.name}`, problems);
+    next = { ...spec, running: true };
+  } else {
+    if (!current) throw new InputError(`fleet hpc ${opts.action}`, [{ field: `${cfg.file}: fleet:desired.hpc`, message: "this stack has no hpc cluster; create one with `fleet hpc up --spec FILE`" }]);
+    if (opts.action === "destroy") {
+      await confirmDestroy(current.name, !!opts.force);
+      next = null;
+    } else next = { ...current, running: opts.action === "start" };
+  }
+  const applier = await openApplier(cfg, `fleet hpc ${opts.action}`);
+  const journal = openJournal(cfg);
+  try {
+    const applied = await applier.appliedDesired();
+    const desired = { ...applied, hpc: next };
+    const atIso = new Date().toISOString();
+    const kind = opts.action === "destroy" ? "destroy" : "scale";
+    const plan = manualPlan({ stack: cfg.stack, atIso, previous: applied, desired, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision: { area: "hpc", kind, reason: `by hand: fleet hpc ${opts.action}${next ? ` (${next.compute.count + 1} nodes, ${next.running ? "running" : "shut off"})` : ` (cluster ${current!.name})`}`, from: applied.hpc?.name ?? null, to: next?.name ?? null } });
+    const planId = journal.recordPlan({ at: atIso, stack: cfg.stack, source: "manual", desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, atIso);
+    const r = await applyPlan({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, plan, planId, applied);
+    process.stdout.write(`hpc ${opts.action}: ${r.outcome}${r.outcome === "failed" ? ` (${r.error})` : ""}\n`);
+    return r.outcome === "applied" ? EXIT.ok : EXIT.failure;
+  } finally {
+    journal.close();
+  }
+}
+
+async function confirmDestroy(name: string, force: boolean): Promise<void> {
+  if (force) return;
+  if (!process.stdin.isTTY) throw new InputError("fleet hpc destroy", [{ field: "--force", message: `destroying cluster ${name} needs confirmation: pass --force when not at a terminal` }]);
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await new Promise<string>((resolve) => rl.question(`Destroy cluster ${name} (every node, disk and its network)? Type the cluster name to confirm: `, resolve));
+  rl.close();
+  if (answer.trim() !== name) throw new InputError("fleet hpc destroy", [{ field: "confirmation", message: `'${answer.trim()}' is not '${name}': nothing was destroyed` }]);
 }

@@ -7,6 +7,8 @@ import { Journal } from "../../reconciler/journal";
 import { buildPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
 import { readSignalsFile } from "../../reconciler/signals/file";
 import { gatherSignals } from "../../reconciler/signals/gather";
+import type { PreviewSummary } from "../../reconciler/apply/types";
+import { openApplier } from "./engine";
 
 export interface PlanOptions {
   stack: string;
@@ -39,12 +41,27 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
     if (!fileSignals) journal.recordPressureSamples(signals.pressure.samples);
     journal.recordPlan({ at: plan.at, stack: plan.stack, source, desired: plan.desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, new Date().toISOString());
 
-    const previewNote = findPulumiCli()
-      ? "preview: the Pulumi CLI is on PATH; run `fleet drift` or `fleet reconcile --dry-run` for the engine preview"
-      : `preview: skipped, the Pulumi CLI is not on PATH (to preview resource changes, ${INSTALL_PULUMI_HINT})`;
+    // With the engine: the Pulumi preview of this plan (under the policy pack) and the stack's version,
+    // so `fleet apply --plan` can refuse a plan the stack has moved past.
+    let engine: { preview: PreviewSummary | null; stackVersion: number | null; note: string } = {
+      preview: null,
+      stackVersion: null,
+      note: `preview: skipped, the Pulumi CLI is not on PATH (to preview resource changes, ${INSTALL_PULUMI_HINT})`,
+    };
+    if (findPulumiCli()) {
+      try {
+        const applier = await openApplier(cfg, "the preview of fleet plan");
+        const preview = await applier.preview(plan.desired);
+        engine = { preview, stackVersion: await applier.stackVersion(), note: `preview: ${Object.entries(preview.counts).map(([k, v]) => `${v} ${k}`).join(", ") || "no changes"}${preview.policy.length ? `; policy: ${preview.policy.map((p) => `${p.policy} (${p.level}): ${p.message}`).join("; ")}` : ""}` };
+      } catch (e) {
+        engine.note = `preview: failed (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`;
+      }
+    }
+    const previewNote = engine.note;
+    const artifact = { ...plan, preview: engine.preview, stackVersion: engine.stackVersion };
 
-    if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(plan, null, 2) + "\n");
-    if (opts.markdown) fs.writeFileSync(opts.markdown, renderPlanMarkdown(plan));
+    if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(artifact, null, 2) + "\n");
+    if (opts.markdown) fs.writeFileSync(opts.markdown, renderPlanMarkdown(artifact));
     if (opts.json) process.stdout.write(JSON.stringify(jsonView(plan), null, 2) + "\n");
     else process.stdout.write(renderPlanText(plan) + "\n\n" + previewNote + "\n");
     if (opts.json) process.stderr.write(previewNote + "\n");

@@ -108,7 +108,7 @@ test("cycle: cooldown holds a second scale-up, but never a removal", async () =>
   advance(60_000); // 1 min later, cooldown is 5 min
   const held = await runCycle(deps, { mode: "auto", dryRun: false });
   assert.equal(held.outcome, "in-sync");
-  assert.match(held.plan.decisions.find((d) => d.kind === "blocked")!.reason, /cooldown of 5 min until 2026-11-22T12:05:00.000Z/);
+  assert.match(held.plan.decisions.find((d) => d.kind === "keep")!.reason, /cooldown of 5 min until 2026-11-22T12:05:00.000Z/);
   assert.equal(applier.count("up"), 1);
   advance(5 * 60_000);
   assert.equal((await runCycle(deps, { mode: "auto", dryRun: false })).outcome, "applied");
@@ -134,7 +134,7 @@ test("cycle: 3 failed applies in a row open the circuit breaker; `mode auto` clo
   assert.match(journal.areaState("s", "burst").reason!, /circuit breaker: 3 failed applies in a row, last: quota exceeded 3/);
   const held = await runCycle(deps, { mode: "auto", dryRun: false });
   assert.equal(held.outcome, "in-sync");
-  assert.match(held.plan.decisions.find((d) => d.kind === "blocked")!.reason, /manual mode/);
+  assert.match(held.plan.decisions.find((d) => d.kind === "keep")!.reason, /manual mode/);
   assert.equal(applier.count("up"), 3);
   journal.setAreaState("s", "burst", { mode: "auto", consecutiveFailures: 0, lastChangeAt: null, reason: null });
   assert.equal((await runCycle(deps, { mode: "auto", dryRun: false })).outcome, "applied");

@@ -1,0 +1,127 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
+import { loadStackConfig, DESIRED_KEY, type StackConfig } from "../config/load";
+import { findPulumiCli } from "../engine";
+import { EngineMissingError, InputError } from "../errors";
+import type { DesiredFleet } from "../model";
+import { StackBusyError, type Applier, type PolicyViolation, type PreviewSummary, type ResourceChange, type UpSummary } from "./types";
+
+/**
+ * The Applier over the Pulumi Automation API, for the project in the repo root (a local program,
+ * not an inline one: CI's `pulumi up` and the reconciler run the same code). The only module that
+ * imports @pulumi/pulumi/automation.
+ */
+export async function openAutomationApplier(cfg: StackConfig, what: string, env: NodeJS.ProcessEnv = process.env): Promise<AutomationApplier> {
+  if (!findPulumiCli(env)) throw new EngineMissingError(what);
+  if (!env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE && !env.PULUMI_BACKEND_URL?.startsWith("https://")) {
+    throw new InputError(what, [{ field: "PULUMI_CONFIG_PASSPHRASE", message: "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) for the stack's secrets provider" }]);
+  }
+  const stateDir = path.join(cfg.root, ".fleet", "state");
+  const backend = env.PULUMI_BACKEND_URL ?? `file://${stateDir}`;
+  if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName: cfg.stack, workDir: cfg.root }, { envVars: { PULUMI_BACKEND_URL: backend } });
+  return new AutomationApplier(cfg, stack);
+}
+
+const POLICY_PACK = "policies";
+
+export class AutomationApplier implements Applier {
+  constructor(private readonly cfg: StackConfig, private readonly stack: Stack) {}
+
+  private get ws(): LocalWorkspace {
+    return this.stack.workspace as LocalWorkspace;
+  }
+
+  async appliedDesired(): Promise<DesiredFleet> {
+    return loadStackConfig(this.cfg.root, this.cfg.stack).desired;
+  }
+
+  async stackVersion(): Promise<number> {
+    const history = await this.stack.history(1);
+    return history[0]?.version ?? 0;
+  }
+
+  async pendingOperations(): Promise<string[]> {
+    const state = await this.stack.exportStack();
+    const pending = (state.deployment as { pending_operations?: { resource: { urn: string } }[] }).pending_operations ?? [];
+    return pending.map((p) => p.resource.urn);
+  }
+
+  async refreshPreview(): Promise<ResourceChange[]> {
+    const changes: ResourceChange[] = [];
+    await busy(() => this.stack.previewRefresh({ onEvent: collect(changes) }));
+    return changes.filter((c) => c.op !== "same" && c.op !== "read");
+  }
+
+  async preview(desired: DesiredFleet): Promise<PreviewSummary> {
+    // The candidate reaches the program through FLEET_DESIRED_FILE, so previewing writes no config.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-preview-"));
+    const file = path.join(dir, "desired.json");
+    fs.writeFileSync(file, JSON.stringify(desired), { mode: 0o600 });
+    this.ws.envVars.FLEET_DESIRED_FILE = file;
+    const changes: ResourceChange[] = [];
+    const policy: PolicyViolation[] = [];
+    try {
+      const r = await busy(() => this.stack.preview({ policyPacks: [path.join(this.cfg.root, POLICY_PACK)], onEvent: collect(changes, policy) }));
+      return { counts: r.changeSummary as Record<string, number>, changes: changes.filter((c) => c.op !== "same"), policy };
+    } finally {
+      delete this.ws.envVars.FLEET_DESIRED_FILE;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async up(desired: DesiredFleet): Promise<UpSummary> {
+    const before = await this.appliedDesired();
+    await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(desired) });
+    const changes: ResourceChange[] = [];
+    try {
+      const r = await busy(() => this.stack.up({ refresh: true, policyPacks: [path.join(this.cfg.root, POLICY_PACK)], onEvent: collect(changes) }));
+      return { counts: (r.summary.resourceChanges ?? {}) as Record<string, number>, changes, outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) };
+    } catch (e) {
+      if (!(e instanceof StackBusyError)) await this.rollbackNewCluster(before, desired);
+      await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(before) });
+      throw e;
+    }
+  }
+
+  /** A new hpc cluster that failed part-way is removed whole: nothing the attempt made stays. */
+  private async rollbackNewCluster(before: DesiredFleet, desired: DesiredFleet): Promise<void> {
+    if (before.hpc || !desired.hpc) return;
+    const state = await this.stack.exportStack();
+    const resources = ((state.deployment as { resources?: { urn: string; type: string }[] }).resources ?? []).filter(
+      (r) => r.type === "fleet:hpc:HpcCluster" || r.type.startsWith("pulumi-nodejs:dynamic/fleet:Libvirt"),
+    );
+    if (resources.length) await this.stack.destroy({ target: resources.map((r) => r.urn), targetDependents: true });
+  }
+
+  async cancel(): Promise<void> {
+    await this.stack.cancel();
+  }
+
+  /** `fleet recover`: clear pending operations left by an interrupted update, then refresh. */
+  async recover(): Promise<string[]> {
+    const urns = await this.pendingOperations();
+    if (urns.length) await this.stack.refresh({ clearPendingCreates: true });
+    return urns;
+  }
+}
+
+async function busy<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ConcurrentUpdateError) throw new StackBusyError(`another update holds the stack: ${e.message.split("\n")[0]}`);
+    throw e;
+  }
+}
+
+function collect(changes: ResourceChange[], policy?: PolicyViolation[]) {
+  return (event: EngineEvent) => {
+    const m = event.resourcePreEvent?.metadata;
+    if (m) changes.push({ urn: m.urn, type: m.type, op: m.op });
+    const p = event.policyEvent;
+    if (p && policy) policy.push({ policy: p.policyName, message: p.message, level: p.enforcementLevel, urn: p.resourceUrn });
+  };
+}

@@ -1,0 +1,46 @@
+import * as http from "node:http";
+import { Counter, Gauge, Registry } from "prom-client";
+import type { CycleResult } from "./loop";
+
+/** Prometheus metrics of the reconciler, on 127.0.0.1 only. */
+export class ReconcilerMetrics {
+  readonly registry = new Registry();
+  readonly cycles = new Counter({ name: "fleet_cycles_total", help: "Reconcile cycles by outcome", labelNames: ["outcome"], registers: [this.registry] });
+  readonly decisions = new Counter({ name: "fleet_decisions_total", help: "Decisions by area and kind", labelNames: ["area", "kind"], registers: [this.registry] });
+  readonly drift = new Counter({ name: "fleet_drift_total", help: "Cycles that found drift, by kind (config, infrastructure)", labelNames: ["kind"], registers: [this.registry] });
+  readonly applyFailures = new Counter({ name: "fleet_apply_failures_total", help: "Failed applies", registers: [this.registry] });
+  readonly spendToday = new Gauge({ name: "fleet_spend_today_usd", help: "Spend so far today (UTC), USD", registers: [this.registry] });
+  readonly projectedDaily = new Gauge({ name: "fleet_projected_daily_usd", help: "Projected spend for today, USD", registers: [this.registry] });
+  readonly hourly = new Gauge({ name: "fleet_hourly_usd", help: "Hourly cost of the desired fleet, USD", registers: [this.registry] });
+
+  observe(r: CycleResult): void {
+    this.cycles.inc({ outcome: r.outcome });
+    for (const d of r.plan.decisions) this.decisions.inc({ area: d.area, kind: d.kind });
+    if (r.configDrift.length) this.drift.inc({ kind: "config" });
+    if (r.infraDrift.length) this.drift.inc({ kind: "infrastructure" });
+    if (r.outcome === "failed") this.applyFailures.inc();
+    if (r.plan.costs.spentTodayUsd !== null) this.spendToday.set(r.plan.costs.spentTodayUsd);
+    if (r.plan.costs.projectedDailyUsd !== null) this.projectedDaily.set(r.plan.costs.projectedDailyUsd);
+    this.hourly.set(r.plan.costs.hourlyUsd);
+  }
+
+  /** Serves /metrics on 127.0.0.1:port; resolves with the bound port. */
+  serve(port: number): Promise<{ port: number; close: () => Promise<void> }> {
+    const server = http.createServer(async (req, res) => {
+      if (req.url === "/metrics") {
+        res.setHeader("Content-Type", this.registry.contentType);
+        res.end(await this.registry.metrics());
+      } else {
+        res.statusCode = 404;
+        res.end("not found\n");
+      }
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        const addr = server.address();
+        resolve({ port: typeof addr === "object" && addr ? addr.port : port, close: () => new Promise((r) => server.close(() => r())) });
+      });
+    });
+  }
+}

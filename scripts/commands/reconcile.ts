@@ -1,0 +1,185 @@
+import * as fs from "node:fs";
+import { z } from "zod";
+import { PendingOperationsError } from "../../reconciler/apply/types";
+import { problemsFromZod } from "../../reconciler/config/issues";
+import { stackContext } from "../../reconciler/context";
+import { EXIT, FleetError, InputError } from "../../reconciler/errors";
+import { lockStack, StackLockedError } from "../../reconciler/lock";
+import { applyPlan, runCycle, type CycleResult } from "../../reconciler/loop";
+import { makeLogger } from "../../reconciler/log";
+import { ReconcilerMetrics } from "../../reconciler/metrics";
+import { AREAS, DesiredFleetSchema, type Area } from "../../reconciler/model";
+import { digest, type Plan } from "../../reconciler/plan";
+import { Scheduler } from "../../reconciler/schedule";
+import { cycleDeps, openApplier, openJournal } from "./engine";
+
+/** Exit code of one cycle's outcome (cron and CI never see 0 on failure). */
+export function exitCodeOf(r: CycleResult): number {
+  switch (r.outcome) {
+    case "blocked":
+      return EXIT.blocked;
+    case "failed":
+      return EXIT.failure;
+    default:
+      // A scale-up the budget, a limit or a stale signal forbade is "blocked" even when nothing changed.
+      return r.plan.blocked > 0 ? EXIT.blocked : EXIT.ok;
+  }
+}
+
+function describe(r: CycleResult): string {
+  const lines = [`cycle: ${r.outcome}`];
+  for (const d of r.plan.decisions) lines.push(`  ${d.area.padEnd(7)} ${d.kind.padEnd(8)} ${d.reason}`);
+  if (r.configDrift.length) lines.push(`config drift: ${r.configDrift.map((e) => `${e.op} ${e.path}`).join(", ")}`);
+  if (r.infraDrift.length) lines.push(`infrastructure drift: ${r.infraDrift.map((c) => `${c.op} ${c.urn}`).join(", ")}`);
+  if (r.outcome === "blocked") lines.push(...r.reasons.map((x) => `blocked: ${x}`));
+  if (r.outcome === "failed") lines.push(`apply failed: ${r.error}${r.manual.length ? `; circuit breaker put ${r.manual.join(", ")} in manual mode` : ""}`);
+  if (r.outcome === "review-written") lines.push(`review artifact: ${r.file}`);
+  if (r.outcome === "stale-plan-dropped") lines.push(r.why);
+  return lines.join("\n");
+}
+
+export async function reconcileCommand(opts: { stack: string; once?: boolean; schedule?: string; dryRun?: boolean; mode?: string; json?: boolean }): Promise<number> {
+  if (!!opts.once === !!opts.schedule) throw new InputError("fleet reconcile", [{ field: "--once/--schedule", message: "give exactly one: --once for a single cycle, or --schedule \"<cron>\"" }]);
+  if (opts.schedule && !Scheduler.validate(opts.schedule)) throw new InputError("--schedule", [{ field: "--schedule", message: `'${opts.schedule}' is not a cron expression (e.g. "*/5 * * * *")` }]);
+  if (opts.mode && !["auto", "review"].includes(opts.mode)) throw new InputError("--mode", [{ field: "--mode", message: `must be auto or review, got '${opts.mode}'` }]);
+  const cfg = stackContext(opts.stack);
+  const mode = (opts.mode ?? cfg.policy.reconcile.mode) as "auto" | "review";
+  const applier = await openApplier(cfg, "fleet reconcile");
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockStack(cfg.root, cfg.stack);
+  } catch (e) {
+    if (e instanceof StackLockedError) throw new FleetError(e.message);
+    throw e;
+  }
+  const journal = openJournal(cfg);
+  const deps = cycleDeps(cfg, applier, journal);
+  try {
+    if (opts.once) {
+      const r = await runCycle(deps, { mode, dryRun: !!opts.dryRun }).catch((e) => {
+        if (e instanceof PendingOperationsError) throw new FleetError(e.message);
+        throw e;
+      });
+      process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + "\n" : describe(r) + "\n");
+      return exitCodeOf(r);
+    }
+    const log = makeLogger();
+    const metrics = new ReconcilerMetrics();
+    const server = cfg.policy.reconcile.metricsPort ? await metrics.serve(cfg.policy.reconcile.metricsPort) : undefined;
+    const scheduler = new Scheduler(() => runCycle(deps, { mode, dryRun: !!opts.dryRun }), log, (r) => metrics.observe(r), () => applier.cancel());
+    log.info({ event: "start", stack: cfg.stack, schedule: opts.schedule, mode, metrics: server ? `http://127.0.0.1:${server.port}/metrics` : null }, "reconciler started");
+    scheduler.start(opts.schedule!);
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: string) => {
+        log.info({ event: "signal", signal: sig }, "stopping");
+        void scheduler.stop().then(resolve);
+      };
+      process.on("SIGTERM", () => onSignal("SIGTERM"));
+      process.on("SIGINT", () => onSignal("SIGINT"));
+    });
+    await server?.close();
+    return EXIT.ok;
+  } finally {
+    journal.close();
+    await unlock();
+  }
+}
+
+export async function driftCommand(opts: { stack: string; json?: boolean }): Promise<number> {
+  const cfg = stackContext(opts.stack);
+  const applier = await openApplier(cfg, "fleet drift");
+  const journal = openJournal(cfg);
+  try {
+    const r = await runCycle(cycleDeps(cfg, applier, journal), { mode: "review", dryRun: true });
+    const report = { stack: cfg.stack, inSync: r.outcome === "in-sync", configDrift: r.configDrift, infrastructureDrift: r.infraDrift, decisions: r.plan.decisions };
+    process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : describe(r) + "\n");
+    return report.inSync ? EXIT.ok : EXIT.drift;
+  } finally {
+    journal.close();
+  }
+}
+
+/** The parts of a review artifact `fleet apply` relies on. */
+const PlanArtifactSchema = z.looseObject({
+  version: z.literal(1),
+  stack: z.string(),
+  at: z.string(),
+  previous: DesiredFleetSchema,
+  desired: DesiredFleetSchema,
+  decisions: z.array(z.any()),
+  stackVersion: z.number().nullable().optional(),
+});
+
+export async function applyCommand(opts: { stack: string; plan: string }): Promise<number> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(opts.plan, "utf8"));
+  } catch (e) {
+    throw new InputError("--plan", [{ field: opts.plan, message: `cannot read a plan: ${(e as Error).message.split("\n")[0]}` }]);
+  }
+  const parsed = PlanArtifactSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError(`plan ${opts.plan}`, problemsFromZod(opts.plan, parsed.error));
+  const planFile = parsed.data;
+  const cfg = stackContext(opts.stack);
+  if (planFile.stack !== cfg.stack) throw new InputError("--plan", [{ field: "stack", message: `the plan is for stack '${planFile.stack}', not '${cfg.stack}'` }]);
+  const applier = await openApplier(cfg, "fleet apply");
+  const applied = await applier.appliedDesired();
+  const moved: string[] = [];
+  if (digest(applied) !== digest(planFile.previous)) moved.push("the applied desired state changed since the plan was made");
+  if (planFile.stackVersion != null && (await applier.stackVersion()) !== planFile.stackVersion) moved.push(`the stack was updated since the plan was made (version ${planFile.stackVersion} -> ${await applier.stackVersion()})`);
+  if (moved.length) {
+    process.stderr.write(`fleet: refusing to apply ${opts.plan}: ${moved.join("; ")}. Make a new plan. Nothing was changed.\n`);
+    return EXIT.blocked;
+  }
+  const journal = openJournal(cfg);
+  try {
+    const r = await applyPlan({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, planFile as unknown as Plan, null, applied);
+    process.stdout.write(describe(r) + "\n");
+    return exitCodeOf(r);
+  } finally {
+    journal.close();
+  }
+}
+
+export async function modeCommand(opts: { stack: string; mode: string; area: string; reason?: string }): Promise<number> {
+  const problems = [];
+  if (!["auto", "manual"].includes(opts.mode)) problems.push({ field: "mode", message: `must be auto or manual, got '${opts.mode}'` });
+  if (!(AREAS as readonly string[]).includes(opts.area)) problems.push({ field: "--area", message: `must be one of ${AREAS.join(", ")}, got '${opts.area}'` });
+  if (problems.length) throw new InputError("fleet mode", problems);
+  const cfg = stackContext(opts.stack);
+  const journal = openJournal(cfg);
+  try {
+    const area = opts.area as Area;
+    const s = journal.areaState(cfg.stack, area);
+    const reason = opts.mode === "manual" ? (opts.reason ?? "set by hand") : null;
+    journal.transaction(() => {
+      journal.setAreaState(cfg.stack, area, { ...s, mode: opts.mode as "auto" | "manual", consecutiveFailures: opts.mode === "auto" ? 0 : s.consecutiveFailures, reason });
+      journal.recordEvent({ at: new Date().toISOString(), stack: cfg.stack, area, kind: `mode-${opts.mode}`, detail: { previous: s.mode, reason } });
+    });
+    process.stdout.write(`area ${area} of stack '${cfg.stack}': ${s.mode} -> ${opts.mode}\n`);
+    return EXIT.ok;
+  } finally {
+    journal.close();
+  }
+}
+
+export async function recoverCommand(opts: { stack: string; yes?: boolean }): Promise<number> {
+  const cfg = stackContext(opts.stack);
+  const applier = await openApplier(cfg, "fleet recover");
+  const pending = await applier.pendingOperations();
+  if (!pending.length) {
+    process.stdout.write(`stack '${cfg.stack}': no pending operations, nothing to recover\n`);
+    return EXIT.ok;
+  }
+  process.stdout.write(`stack '${cfg.stack}' has ${pending.length} pending operation(s) from an interrupted update:\n${pending.map((u) => `  ${u}`).join("\n")}\n`);
+  if (!opts.yes) {
+    process.stdout.write("Check those resources in the cloud or libvirt first (a pending create may exist without being in the state). Then run `fleet recover --yes` to clear them and refresh.\n");
+    return EXIT.failure;
+  }
+  await applier.recover!();
+  const journal = openJournal(cfg);
+  journal.recordEvent({ at: new Date().toISOString(), stack: cfg.stack, kind: "recovered", detail: { pending } });
+  journal.close();
+  process.stdout.write("cleared pending operations and refreshed the stack\n");
+  return EXIT.ok;
+}
