@@ -28,12 +28,21 @@ export function labelTime(isoTime: string): string {
  */
 export class BurstPool extends pulumi.ComponentResource {
   readonly vmNames: pulumi.Output<string[]>;
+  /** Empty when there are no VMs (then no service account exists either). */
   readonly serviceAccountEmail: pulumi.Output<string>;
   readonly instances: gcp.compute.Instance[];
 
   constructor(name: string, args: BurstPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:burst:BurstPool", name, {}, opts);
     const project = args.project ?? gcp.config.project;
+    this.vmNames = pulumi.output(args.vms.map((v) => v.name));
+    if (args.vms.length === 0) {
+      // No VMs, no identity: a stack with burst at 0 makes no GCP calls at all.
+      this.instances = [];
+      this.serviceAccountEmail = pulumi.output("");
+      this.registerOutputs({ vmNames: this.vmNames, serviceAccountEmail: this.serviceAccountEmail });
+      return;
+    }
 
     const sa = new gcp.serviceaccount.Account(`${name}-sa`, {
       accountId: `${args.policy.namePrefix}-vm`.slice(0, 30),
@@ -79,7 +88,6 @@ export class BurstPool extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: bindings });
     });
 
-    this.vmNames = pulumi.output(args.vms.map((v) => v.name));
     this.serviceAccountEmail = sa.email;
     this.registerOutputs({ vmNames: this.vmNames, serviceAccountEmail: this.serviceAccountEmail });
   }

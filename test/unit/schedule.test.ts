@@ -1,0 +1,125 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import pino from "pino";
+import { Scheduler } from "../../reconciler/schedule";
+import { lockStack, StackLockedError } from "../../reconciler/lock";
+import { ReconcilerMetrics } from "../../reconciler/metrics";
+import type { CycleResult } from "../../reconciler/loop";
+import { buildPlan } from "../../reconciler/plan";
+import { EMPTY_DESIRED } from "../../reconciler/model";
+import { REPO, policy, signals } from "../helpers";
+
+const silent = pino({ level: "silent" });
+const result = (outcome: "in-sync" | "failed" = "in-sync"): CycleResult => {
+  const plan = buildPlan({ stack: "s", source: "test", signals: signals(), policy: policy(), previous: EMPTY_DESIRED });
+  return outcome === "failed" ? { plan, configDrift: [], infraDrift: [], outcome, error: "x", manual: [] } : { plan, configDrift: [], infraDrift: [], outcome };
+};
+
+function gate() {
+  let release!: () => void;
+  const p = new Promise<void>((r) => (release = r));
+  return { p, release };
+}
+
+test("scheduler: a tick while a cycle runs is skipped, never overlapped", async () => {
+  const g = gate();
+  let running = 0;
+  let maxRunning = 0;
+  const s = new Scheduler(async () => {
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    await g.p;
+    running--;
+    return result();
+  }, silent);
+  const first = s.tick();
+  await s.tick();
+  await s.tick();
+  assert.equal(s.skipped, 2);
+  g.release();
+  await first;
+  assert.equal(maxRunning, 1);
+  assert.equal(s.completed, 1);
+});
+
+test("scheduler: stop lets the running cycle finish; a second stop cancels the update", async () => {
+  const g = gate();
+  let cancelled = 0;
+  const s = new Scheduler(async () => {
+    await g.p;
+    return result();
+  }, silent, () => {}, async () => {
+    cancelled++;
+    g.release();
+  });
+  const tick = s.tick();
+  let stopped = false;
+  const stop = s.stop().then(() => (stopped = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(stopped, false, "waits for the cycle");
+  await s.stop(); // second signal
+  assert.equal(cancelled, 1);
+  await Promise.all([tick, stop]);
+  assert.equal(stopped, true);
+  await s.tick();
+  assert.equal(s.completed, 1, "no tick after stop");
+});
+
+test("scheduler: a failing cycle is logged and the scheduler goes on", async () => {
+  let n = 0;
+  const results: string[] = [];
+  const s = new Scheduler(async () => {
+    n++;
+    if (n === 1) throw new Error("boom");
+    return result();
+  }, silent, (r) => results.push(r.outcome));
+  await s.tick();
+  await s.tick();
+  assert.deepEqual(results, ["in-sync"]);
+  assert.equal(s.completed, 2);
+});
+
+test("scheduler: cron expressions are validated", () => {
+  assert.equal(Scheduler.validate("*/5 * * * *"), true);
+  assert.equal(Scheduler.validate("every five minutes"), false);
+});
+
+test("lock: one reconciler per stack; a crashed holder does not leave it stuck", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-lock-"));
+  const release = await lockStack(root, "s", 2000);
+  await assert.rejects(lockStack(root, "s", 2000), StackLockedError);
+  const other = await lockStack(root, "other", 2000); // other stacks are independent
+  await other();
+  await release();
+  // A child takes the lock and is killed -9 while holding it.
+  const child = spawn(process.execPath, ["--import", "tsx", "-e", `require(${JSON.stringify(path.join(REPO, "reconciler/lock"))}).lockStack(${JSON.stringify(root)}, "s", 2000).then(() => { console.log("locked"); setInterval(() => {}, 1000); })`], { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((r) => child.stdout!.once("data", () => r()));
+  await assert.rejects(lockStack(root, "s", 2000), StackLockedError);
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+  await new Promise((r) => setTimeout(r, 2500));
+  const again = await lockStack(root, "s", 2000);
+  await again();
+});
+
+test("metrics: cycles, decisions, drift, failures and spend are served on 127.0.0.1", async () => {
+  const m = new ReconcilerMetrics();
+  m.observe(result());
+  m.observe(result("failed"));
+  const server = await m.serve(0);
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    assert.match(text, /fleet_cycles_total\{outcome="in-sync"\} 1/);
+    assert.match(text, /fleet_cycles_total\{outcome="failed"\} 1/);
+    assert.match(text, /fleet_decisions_total\{area="burst",kind="noop"\} 2/);
+    assert.match(text, /fleet_apply_failures_total 1/);
+    assert.match(text, /fleet_spend_today_usd 0/);
+    assert.equal((await fetch(`http://127.0.0.1:${server.port}/other`)).status, 404);
+  } finally {
+    await server.close();
+  }
+});
