@@ -2,11 +2,13 @@
 // A benchmark that cannot run here (e.g. no libvirtd) prints `name: skipped (why)`.
 import { benchBurstDecide } from "./bench/burst";
 import { benchHpc } from "./bench/hpc";
+import { benchCycleNoDrift } from "./bench/cycle";
 import type { Figure } from "./bench/measure";
 
 type Bench = { name: string; run: () => Promise<Figure[]> };
 const BENCHES: Bench[] = [
   { name: "burst.decide", run: benchBurstDecide },
+  { name: "cycle.nodrift", run: benchCycleNoDrift },
   { name: "hpc", run: benchHpc },
 ];
 

@@ -21,7 +21,9 @@ export async function openAutomationApplier(cfg: StackConfig, what: string, env:
   const stateDir = path.join(cfg.root, ".fleet", "state");
   const backend = env.PULUMI_BACKEND_URL ?? `file://${stateDir}`;
   if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName: cfg.stack, workDir: cfg.root }, { envVars: { PULUMI_BACKEND_URL: backend } });
+  const envVars: Record<string, string> = { PULUMI_BACKEND_URL: backend };
+  for (const k of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"]) if (env[k]) envVars[k] = env[k]!;
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName: cfg.stack, workDir: cfg.root }, { envVars });
   return new AutomationApplier(cfg, stack);
 }
 

@@ -1,4 +1,4 @@
-import { describe, test, before, after } from "node:test";
+import { describe, test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,7 +13,9 @@ import { Virsh } from "../../stacks/providers/libvirt-client";
 import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "./libvirt-env";
 import { REPO, runFleet } from "../helpers";
 
+/** Each test carries the skip, so the runner counts every one as skipped (a suite-level skip counts none). */
 const skip = libvirtSkipReason();
+const test = (name: string, fn: () => unknown) => nodeTest(name, { skip }, fn as () => Promise<void>);
 const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" }).trim();
 
 function spec(prefix: string, dir: string, baseImage: string, count = 3): HpcSpec {
@@ -30,16 +32,18 @@ function spec(prefix: string, dir: string, baseImage: string, count = 3): HpcSpe
   });
 }
 
-describe("libvirt providers against the real libvirtd", { skip }, () => {
+describe("libvirt providers against the real libvirtd", () => {
   const s = skip ? undefined : scratch();
   let layout: ClusterLayout;
   let hpc: HpcSpec;
 
   before(() => {
+    if (skip) return;
     hpc = spec(s!.prefix, s!.dir, s!.baseImage);
     layout = planCluster(hpc, { stopTimeoutSeconds: 0 });
   });
   after(async () => {
+    if (skip) return;
     await sweepLibvirt(URI, s!.prefix);
     fs.rmSync(s!.dir, { recursive: true, force: true });
   });
@@ -156,9 +160,10 @@ describe("libvirt providers against the real libvirtd", { skip }, () => {
   });
 });
 
-describe("rollback on the real libvirtd", { skip }, () => {
+describe("rollback on the real libvirtd", () => {
   const s = skip ? undefined : scratch();
   after(async () => {
+    if (skip) return;
     await sweepLibvirt(URI, s!.prefix);
     fs.rmSync(s!.dir, { recursive: true, force: true });
   });
