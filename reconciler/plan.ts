@@ -140,7 +140,7 @@ export function manualPlan(args: { stack: string; atIso: string; previous: Desir
     previous: args.previous,
     desired: args.desired,
     decisions: [args.decision],
-    changes: 1,
+    changes: args.decision.kind === "noop" ? 0 : 1,
     blocked: 0,
     desiredDiff: diffJson(args.previous, args.desired),
     costs: { hourlyUsd, projectedDailyUsd: null, previousHourlyUsd, deltaHourlyUsd: round(hourlyUsd - previousHourlyUsd, 6), spentTodayUsd: null, dailyBudgetUsd: args.dailyBudgetUsd },

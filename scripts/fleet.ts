@@ -23,6 +23,7 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON object {desired, decisions, costs, signals, ...}")
     .option("--out <file>", "write the plan (review artifact) as JSON")
     .option("--markdown <file>", "write the plan as Markdown for review")
+    .option("--applied", "plan the applied desired fleet as it is, no decisions (CI: preview a code change)")
     .action(async (opts, cmd) => {
       process.exitCode = await planCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
     });
@@ -103,7 +104,8 @@ export function buildProgram(): Command {
   program
     .command("apply")
     .description("apply exactly a reviewed plan; refuses (exit 4) if the stack or desired state moved since")
-    .requiredOption("--plan <file>", "plan.json written by fleet plan --out or a review-mode cycle")
+    .option("--plan <file>", "plan.json written by fleet plan --out or a review-mode cycle")
+    .option("--applied", "converge on the applied desired fleet with this revision's code (CI after a merge)")
     .action(async (opts, cmd) => {
       process.exitCode = await applyCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
     });

@@ -4,7 +4,7 @@ import { stackContext, journalPath, liveSources } from "../../reconciler/context
 import { findPulumiCli, INSTALL_PULUMI_HINT } from "../../reconciler/engine";
 import { EXIT, InputError } from "../../reconciler/errors";
 import { Journal } from "../../reconciler/journal";
-import { buildPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
+import { buildPlan, manualPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
 import { readSignalsFile } from "../../reconciler/signals/file";
 import { gatherSignals } from "../../reconciler/signals/gather";
 import type { PreviewSummary } from "../../reconciler/apply/types";
@@ -16,6 +16,8 @@ export interface PlanOptions {
   json?: boolean;
   out?: string;
   markdown?: string;
+  /** Plan the applied desired fleet as it is (no decisions): CI previews of a code change. */
+  applied?: boolean;
 }
 
 /** `fleet plan`: validate everything first, then gather, decide, record, print. */
@@ -26,6 +28,7 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
       throw new InputError(flag, [{ field: flag, message: `directory of ${file} does not exist` }]);
     }
   }
+  if (opts.applied && opts.signals) throw new InputError("fleet plan", [{ field: "--applied", message: "--applied plans the applied fleet without signals: drop --signals" }]);
   // A signals file is validated before anything is opened or written.
   const fileSignals = opts.signals ? readSignalsFile(opts.signals) : undefined;
 
@@ -34,11 +37,14 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
     const now = () => Date.now();
     const signals =
       fileSignals ??
+      (opts.applied ? manualPlan({ stack: cfg.stack, atIso: new Date().toISOString(), previous: cfg.desired, desired: cfg.desired, dailyBudgetUsd: 0, decision: { area: "burst", kind: "noop", reason: "-", from: null, to: null } }).signals : undefined) ??
       (await gatherSignals(liveSources(cfg, journal, now), now, (source, err) => process.stderr.write(`fleet: ${source} signal unavailable (${String(err)}); failing closed\n`)));
     const source = opts.signals ? `file:${path.basename(opts.signals)}` : "live";
-    const plan = buildPlan({ stack: cfg.stack, source, signals, policy: cfg.policy, previous: cfg.desired });
+    const plan = opts.applied
+      ? manualPlan({ stack: cfg.stack, atIso: signals.at, previous: cfg.desired, desired: cfg.desired, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision: { area: "burst", kind: "noop", reason: "--applied: the applied desired fleet, unchanged, previewed with this revision's code", from: null, to: null } })
+      : buildPlan({ stack: cfg.stack, source, signals, policy: cfg.policy, previous: cfg.desired });
 
-    if (!fileSignals) journal.recordPressureSamples(signals.pressure.samples);
+    if (!fileSignals && !opts.applied) journal.recordPressureSamples(signals.pressure.samples);
     journal.recordPlan({ at: plan.at, stack: plan.stack, source, desired: plan.desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, new Date().toISOString());
 
     // With the engine: the Pulumi preview of this plan (under the policy pack) and the stack's version,

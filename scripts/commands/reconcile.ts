@@ -9,7 +9,7 @@ import { applyPlan, runCycle, type CycleResult } from "../../reconciler/loop";
 import { makeLogger } from "../../reconciler/log";
 import { ReconcilerMetrics } from "../../reconciler/metrics";
 import { AREAS, DesiredFleetSchema, type Area } from "../../reconciler/model";
-import { digest, type Plan } from "../../reconciler/plan";
+import { digest, manualPlan, type Plan } from "../../reconciler/plan";
 import { Scheduler } from "../../reconciler/schedule";
 import { cycleDeps, openApplier, openJournal } from "./engine";
 
@@ -110,7 +110,31 @@ const PlanArtifactSchema = z.looseObject({
   stackVersion: z.number().nullable().optional(),
 });
 
-export async function applyCommand(opts: { stack: string; plan: string }): Promise<number> {
+export async function applyCommand(opts: { stack: string; plan?: string; applied?: boolean }): Promise<number> {
+  if (!!opts.plan === !!opts.applied) throw new InputError("fleet apply", [{ field: "--plan/--applied", message: "give exactly one: --plan plan.json, or --applied to converge the applied desired fleet (CI after a merge)" }]);
+  if (opts.applied) return applyAppliedCommand(opts.stack);
+  return applyPlanFile(opts.stack, opts.plan!);
+}
+
+/** Converges the stack on its applied desired fleet with this revision's code (what `pulumi up` does). */
+async function applyAppliedCommand(stack: string): Promise<number> {
+  const cfg = stackContext(stack);
+  const applier = await openApplier(cfg, "fleet apply --applied");
+  const applied = await applier.appliedDesired();
+  const journal = openJournal(cfg);
+  try {
+    const atIso = new Date().toISOString();
+    const plan = manualPlan({ stack: cfg.stack, atIso, previous: applied, desired: applied, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision: { area: "burst", kind: "noop", reason: "--applied: converge on the applied desired fleet", from: null, to: null } });
+    const r = await applyPlan({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, plan, null, applied);
+    process.stdout.write(describe(r) + "\n");
+    return exitCodeOf(r);
+  } finally {
+    journal.close();
+  }
+}
+
+async function applyPlanFile(stack: string, planPath: string): Promise<number> {
+  const opts = { stack, plan: planPath };
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(opts.plan, "utf8"));
