@@ -11,7 +11,7 @@ import { findPulumiCli } from "../../reconciler/engine";
 import { sweepLibvirt } from "../../reconciler/hpc/sweep";
 import { EMPTY_DESIRED, HpcSpecSchema, type DesiredFleet } from "../../reconciler/model";
 import { REPO } from "../helpers";
-import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../integration/libvirt-env";
+import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../../scripts/lib/libvirt-scratch";
 
 /**
  * The real engine: the project's own program (stacks/), the local file backend, the policy pack,

@@ -10,7 +10,7 @@ import { sweepLibvirt } from "../../reconciler/hpc/sweep";
 import { HpcSpecSchema, type HpcSpec } from "../../reconciler/model";
 import { libvirtDomainProvider, libvirtNetworkProvider, libvirtVolumeProvider, type DomainOutputs } from "../../stacks/providers/libvirt";
 import { Virsh } from "../../stacks/providers/libvirt-client";
-import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "./libvirt-env";
+import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../../scripts/lib/libvirt-scratch";
 import { REPO, runFleet } from "../helpers";
 
 /** Each test carries the skip, so the runner counts every one as skipped (a suite-level skip counts none). */

@@ -1,3 +1,5 @@
+// Scratch objects for tests and benchmarks against the real libvirtd: a unique prefix, a
+// world-traversable directory with a tiny base image, a free subnet, the domain type that works here.
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -27,8 +29,8 @@ export function domainTypeHere(): "kvm" | "qemu" {
 }
 
 /** A unique prefix for every object a test makes, and a world-traversable scratch directory. */
-export function scratch(): { prefix: string; dir: string; baseImage: string } {
-  const prefix = `flt-${randomBytes(3).toString("hex")}`;
+export function scratch(kind = "flt"): { prefix: string; dir: string; baseImage: string } {
+  const prefix = `${kind}-${randomBytes(3).toString("hex")}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   fs.chmodSync(dir, 0o755);
   const baseImage = path.join(dir, "base.qcow2");
@@ -37,12 +39,12 @@ export function scratch(): { prefix: string; dir: string; baseImage: string } {
   return { prefix, dir, baseImage };
 }
 
-/** A /24 in 10.213.0.0/16 not used by any libvirt network or route here. */
-export function freeCidr(): string {
+/** A /24 in 10.<second>.0.0/16 not used by any libvirt network or route here. */
+export function freeCidr(second = 213): string {
   const used = execFileSync("ip", ["-4", "route"], { encoding: "utf8" });
   for (let i = 0; i < 200; i++) {
     const third = 20 + Math.floor(Math.random() * 230);
-    if (!used.includes(`10.213.${third}.`)) return `10.213.${third}.0/24`;
+    if (!used.includes(`10.${second}.${third}.`)) return `10.${second}.${third}.0/24`;
   }
-  throw new Error("no free 10.213.x.0/24 here");
+  throw new Error(`no free 10.${second}.x.0/24 here`);
 }
