@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { decide } from "./decide";
 import { round } from "./decide/time";
 import { canonicalJson, diffJson, type DiffEntry } from "./diff";
-import { changesOf, blockedOf, type Decision, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
+import { changesOf, blockedOf, SignalsSchema, type Decision, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
 
 /** A plan: what decide wants, why, what it changes and what it costs. Also the review artifact's core. */
 export interface Plan {
@@ -129,7 +129,7 @@ export function renderPlanMarkdown(plan: Plan & { preview?: { counts: Record<str
 
 /** A plan for a change asked for by hand (e.g. `fleet hpc stop`): the applied fleet with one area replaced. */
 export function manualPlan(args: { stack: string; atIso: string; previous: DesiredFleet; desired: DesiredFleet; decision: Decision; dailyBudgetUsd: number }): Plan {
-  const signals: Signals = { at: args.atIso, pressure: { samples: [] }, prices: [], budget: null, actual: { burst: [], hpc: null }, queue: null };
+  const signals: Signals = SignalsSchema.parse({ at: args.atIso, pressure: { samples: [] }, prices: [], budget: null });
   const previousHourlyUsd = hourlyOf(args.previous);
   const hourlyUsd = hourlyOf(args.desired);
   return {

@@ -1,6 +1,7 @@
 import type { Decision, DesiredFleet, FleetPolicy, Signals } from "../model";
 import { decideBurst, type BurstOutcome } from "./burst";
 import { decideHpc } from "./hpc";
+import { decidePool } from "./pool";
 
 export interface DecideInput {
   signals: Signals;
@@ -24,10 +25,11 @@ export function decide(input: DecideInput): DecideOutput {
   const atMs = Date.parse(input.signals.at);
   const burst = decideBurst({ atMs, policy: input.policy.burst, signalsPolicy: input.policy.signals, signals: input.signals, previous: input.previous.burst });
   const hpc = decideHpc(input.previous.hpc, input.signals, input.policy.hpc);
+  const pool = decidePool({ previous: input.previous.pool, signals: input.signals, policy: input.policy.pool, atMs });
   return {
-    desired: { ...input.previous, burst: burst.desired, hpc: hpc.desired },
-    decisions: [...burst.decisions, ...hpc.decisions],
-    costs: { hourlyUsd: burst.hourlyUsd, projectedDailyUsd: burst.projectedDailyUsd },
+    desired: { ...input.previous, burst: burst.desired, hpc: hpc.desired, pool: pool.desired },
+    decisions: [...burst.decisions, ...pool.decisions, ...hpc.decisions],
+    costs: { hourlyUsd: burst.hourlyUsd + (pool.desired?.hourUsd ?? 0), projectedDailyUsd: burst.projectedDailyUsd },
     burst: { pressure: burst.pressure },
   };
 }

@@ -4,3 +4,4 @@ export * from "./signals";
 export * from "./desired";
 export * from "./decision";
 export * from "./hpc";
+export * from "./pool";

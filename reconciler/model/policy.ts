@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { gcpZone, labelValue, machineType, pct, positiveUsd, usd } from "./common";
+import { PoolPolicySchema } from "./pool";
 
 /**
  * FleetPolicy: the configuration of a stack (`fleet:policy` in Pulumi.<stack>.yaml, FLEET_* overrides).
@@ -97,6 +98,7 @@ export const FleetPolicySchema = z.strictObject({
   burst: BurstPolicySchema.prefault({}),
   signals: SignalsPolicySchema.prefault({}),
   hpc: HpcPolicySchema.prefault({}),
+  pool: PoolPolicySchema.prefault({}),
   reconcile: ReconcilePolicySchema.prefault({}),
   journal: JournalPolicySchema.prefault({}),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { gceName, gcpZone, isoTime, machineType, pct, usd } from "./common";
+import { PoolObservedSchema, UsageSchema } from "./pool";
 
 /**
  * Signals: everything decide reads about the world, with the clock (`at`) inside.
@@ -46,6 +47,8 @@ export const ActualFleetSchema = z.strictObject({
   burst: z.array(BurstVmObservedSchema).default([]),
   /** null when the cluster could not be read (libvirtd down): hpc then decides nothing. */
   hpc: z.strictObject({ nodes: z.array(HpcNodeObservedSchema) }).nullable().default(null),
+  /** The pool instance as it is; null when there is none or it could not be read. */
+  pool: PoolObservedSchema.nullable().default(null),
 });
 
 export const SignalsSchema = z.strictObject({
@@ -57,6 +60,8 @@ export const SignalsSchema = z.strictObject({
   actual: ActualFleetSchema.prefault({}),
   /** Pending jobs of the hpc scheduler (from policy hpc.queueCommand); null when unknown. */
   queue: z.strictObject({ pendingJobs: z.int().min(0) }).nullable().default(null),
+  /** Usage of the pool instance over the last window (CloudWatch / GCP monitoring); null when unknown. */
+  usage: UsageSchema.nullable().default(null),
 });
 
 export type PressureSample = z.infer<typeof PressureSampleSchema>;

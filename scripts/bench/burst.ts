@@ -1,5 +1,5 @@
 import { decide } from "../../reconciler/decide";
-import { EMPTY_DESIRED, FleetPolicySchema, type PriceRecord, type Signals } from "../../reconciler/model";
+import { EMPTY_DESIRED, FleetPolicySchema, SignalsSchema, type PriceRecord, type Signals } from "../../reconciler/model";
 import { median, type Figure } from "./measure";
 
 /** burst.decide.ms: median time of decide over 10,000 price rows and a 1,000-sample pressure history. */
@@ -20,7 +20,7 @@ export async function benchBurstDecide(): Promise<Figure[]> {
   }));
   // A history that climbs into high pressure at the end, so the scale-up path (pool choice, budget) runs.
   const samples = Array.from({ length: 1000 }, (_, i) => ({ at: new Date(at - (999 - i) * 15_000).toISOString(), memUsedPct: i > 990 ? 91 : 40 + (i % 40), swapUsedPct: 0 }));
-  const signals: Signals = { at: new Date(at).toISOString(), pressure: { samples }, prices, budget: { spentTodayUsd: 1 }, actual: { burst: [], hpc: null }, queue: null };
+  const signals: Signals = SignalsSchema.parse({ at: new Date(at).toISOString(), pressure: { samples }, prices, budget: { spentTodayUsd: 1 } });
   const policy = FleetPolicySchema.parse({});
   const times: number[] = [];
   for (let i = 0; i < 60; i++) {

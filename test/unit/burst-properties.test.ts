@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decide, remainingTodayUsd } from "../../reconciler/decide";
-import { EMPTY_DESIRED, type DesiredFleet, type Signals } from "../../reconciler/model";
+import { EMPTY_DESIRED, SignalsSchema, type DesiredFleet, type Signals } from "../../reconciler/model";
 import { policy, price } from "../helpers";
 
 const ZONES = ["us-central1-a", "us-east1-b", "europe-west1-b"] as const;
@@ -44,14 +44,13 @@ test("property: over random signal sequences burst never exceeds maxConcurrent n
         spent += c.spendStep;
         const iso = new Date(at).toISOString();
         const running = previous.burst.vms.filter((_, i) => !(c.preempt && i === 0));
-        const s: Signals = {
+        const s: Signals = SignalsSchema.parse({
           at: iso,
           pressure: { samples: c.mems.map((m, i) => ({ at: new Date(at - (c.mems.length - 1 - i) * 30_000).toISOString(), memUsedPct: m, swapUsedPct: c.swap })) },
           prices: c.prices.map((x) => price({ region: x.region, spotHourUsd: x.spot })),
           budget: { spentTodayUsd: spent },
-          actual: { burst: running.map((v) => ({ name: v.name, zone: v.zone, machineType: v.machineType, createdAt: v.createdAt, lastBusyAt: c.busy ? iso : null })), hpc: null },
-          queue: null,
-        };
+          actual: { burst: running.map((v) => ({ name: v.name, zone: v.zone, machineType: v.machineType, createdAt: v.createdAt, lastBusyAt: c.busy ? iso : null })) },
+        });
         const out = decide({ signals: s, policy: p, previous });
         const vms = out.desired.burst.vms;
         assert.ok(vms.length <= cfg.maxConcurrent, `${vms.length} VMs > maxConcurrent ${cfg.maxConcurrent}`);
@@ -75,14 +74,12 @@ test("property: without fresh pressure or a budget figure, nothing is ever added
     fc.property(fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { maxLength: 5 }), fc.boolean(), (mems, staleNotMissingBudget) => {
       const at = Date.UTC(2026, 10, 22, 12);
       const sampleAt = staleNotMissingBudget ? at - 3_600_000 : at;
-      const s: Signals = {
+      const s: Signals = SignalsSchema.parse({
         at: new Date(at).toISOString(),
         pressure: { samples: mems.map((m) => ({ at: new Date(sampleAt).toISOString(), memUsedPct: m, swapUsedPct: 0 })) },
         prices: [price({ spotHourUsd: 0.01 })],
         budget: staleNotMissingBudget ? { spentTodayUsd: 0 } : null,
-        actual: { burst: [], hpc: null },
-        queue: null,
-      };
+      });
       assert.equal(decide({ signals: s, policy: policy(), previous: EMPTY_DESIRED }).desired.burst.vms.length, 0);
     }),
     { numRuns: 200 },

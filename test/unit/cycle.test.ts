@@ -172,8 +172,8 @@ test("cycle: an error from refresh propagates (a cron run never exits 0 on failu
 });
 
 test("cycle: the applied desired state is the previous value decide starts from", async () => {
-  const applier = new RecordingApplier({ ...EMPTY_DESIRED, pool: { kept: true } });
+  const applier = new RecordingApplier({ ...EMPTY_DESIRED, standby: { kept: true } });
   const { deps } = setup({ mems: [90, 90, 90], applier });
   await runCycle(deps, { mode: "auto", dryRun: false });
-  assert.deepEqual(applier.applied.pool, { kept: true });
+  assert.deepEqual(applier.applied.standby, { kept: true });
 });
