@@ -3,14 +3,15 @@
  *
  * Spot prices move in steps, so the last value ("naive") is a strong baseline. Two other methods
  * cover the patterns spot prices do show:
- * - revert: after a spike the price tends back to its recent level: the forecast moves from the last
- *   value toward an exponentially weighted mean of the history;
+ * - revert (half-life 1 h, 6 h or 24 h): after a spike the price tends back to its recent level: the
+ *   forecast moves from the last value toward the median of the recent history;
  * - daily: a daily cycle: the value one day before the target time, shifted by how far the last value
  *   is from the value one day before now (seasonal naive with level adjustment).
  * Each forecast picks, per pool, the method with the lowest error on a rolling evaluation over the
  * pool's own recent history (predictions made only from data before each point: no look-ahead). A
- * method other than naive is picked only when it beat naive by a clear margin on enough points, so
- * the forecast does not lose to naive by chasing noise.
+ * method other than naive is picked only when naive was wrong on most of those points (a pattern,
+ * not a lone price step) and the method beat it by a clear margin on both halves of the window, so
+ * the forecast does not lose to naive by chasing steps.
  * Volatility: the standard deviation of relative price changes over the recent history.
  */
 
@@ -18,7 +19,8 @@ export interface Point {
   t: number;
   price: number;
 }
-export type Method = "naive" | "revert" | "daily";
+export type Method = "naive" | "revert1h" | "revert6h" | "revert24h" | "daily";
+const REVERT_HALF_LIFE_MS: Record<string, number> = { revert1h: 3_600_000, revert6h: 6 * 3_600_000, revert24h: 86_400_000 };
 export interface Forecast {
   price: number;
   volatility: number;
@@ -28,7 +30,7 @@ export interface Forecast {
 }
 
 const DAY = 86_400_000;
-const EVAL_POINTS = 12;
+const EVAL_POINTS = 24;
 const MIN_EVAL_POINTS = 6;
 /** A method must beat naive's recent error by this fraction to be used instead. */
 const MARGIN = 0.2;
@@ -51,12 +53,11 @@ export function indexAtOrBefore(series: readonly Point[], t: number, hi = series
 export function predict(series: readonly Point[], end: number, horizonMs: number, method: Method): number {
   const last = series[end]!;
   if (method === "naive" || end === 0) return last.price;
-  if (method === "revert") {
-    let level = series[0]!.price;
-    for (let i = 1; i <= end; i++) level = 0.7 * level + 0.3 * series[i]!.price;
-    // The further ahead, the more of the way back to the level (half-life of a day).
-    const w = 1 - Math.pow(0.5, horizonMs / DAY);
-    return last.price + (level - last.price) * w;
+  const halfLife = REVERT_HALF_LIFE_MS[method];
+  if (halfLife) {
+    // Back toward the recent median (a spike does not move a median), the more so the further ahead.
+    const w = 1 - Math.pow(0.5, horizonMs / halfLife);
+    return last.price + (medianLevel(series, end) - last.price) * w;
   }
   const target = last.t + horizonMs;
   const dayBeforeTarget = indexAtOrBefore(series, target - DAY, end);
@@ -65,20 +66,20 @@ export function predict(series: readonly Point[], end: number, horizonMs: number
   return Math.max(0, series[dayBeforeTarget]!.price + (last.price - series[dayBeforeNow]!.price));
 }
 
-/** Mean absolute percentage error of `method` over the last `n` points of series[0..end], predicted from before each. */
-export function recentError(series: readonly Point[], end: number, horizonMs: number, method: Method, n = EVAL_POINTS): { mape: number; points: number } {
-  let sum = 0;
-  let points = 0;
-  for (let i = end; i > 0 && points < n; i--) {
+/** Absolute percentage errors of `method` on the last `n` usable points of series[0..end] (newest first), each predicted from before it. */
+export function recentErrors(series: readonly Point[], end: number, horizonMs: number, method: Method, n = EVAL_POINTS): number[] {
+  const errors: number[] = [];
+  for (let i = end; i > 0 && errors.length < n; i--) {
     const from = indexAtOrBefore(series, series[i]!.t - horizonMs);
     if (from < 0 || from >= i) continue;
     const actual = series[i]!.price;
     if (actual <= 0) continue;
-    sum += Math.abs(predict(series, from, horizonMs, method) - actual) / actual;
-    points++;
+    errors.push(Math.abs(predict(series, from, horizonMs, method) - actual) / actual);
   }
-  return { mape: points ? sum / points : 0, points };
+  return errors;
 }
+
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 export function volatility(series: readonly Point[], end: number, window = 24): number {
   const changes: number[] = [];
@@ -91,16 +92,31 @@ export function volatility(series: readonly Point[], end: number, window = 24): 
   return Math.sqrt(changes.reduce((a, c) => a + (c - mean) ** 2, 0) / (changes.length - 1));
 }
 
+function medianLevel(series: readonly Point[], end: number, window = 48): number {
+  const xs: number[] = [];
+  for (let i = Math.max(0, end - window + 1); i <= end; i++) xs.push(series[i]!.price);
+  xs.sort((a, b) => a - b);
+  const m = xs.length >> 1;
+  return xs.length % 2 ? xs[m]! : (xs[m - 1]! + xs[m]!) / 2;
+}
+
 export function chooseMethod(series: readonly Point[], end: number, horizonMs: number): Method {
-  const naive = recentError(series, end, horizonMs, "naive");
-  if (naive.points < MIN_EVAL_POINTS) return "naive";
+  const naive = recentErrors(series, end, horizonMs, "naive");
+  // Step-shaped prices make naive wrong only at the steps; another method is worth it only when
+  // naive has been wrong on most recent points (a cycle, a decay), never for a lone step.
+  const missed = naive.filter((e) => e > 1e-9).length;
+  if (naive.length < MIN_EVAL_POINTS || missed * 2 < naive.length) return "naive";
+  const half = naive.length >> 1;
   let best: Method = "naive";
-  let bestErr = naive.mape * (1 - MARGIN);
-  for (const m of ["revert", "daily"] as const) {
-    const e = recentError(series, end, horizonMs, m);
-    if (e.points >= MIN_EVAL_POINTS && e.mape < bestErr) {
+  let bestErr = mean(naive) * (1 - MARGIN);
+  for (const m of ["revert1h", "revert6h", "revert24h", "daily"] as const) {
+    const e = recentErrors(series, end, horizonMs, m);
+    if (e.length !== naive.length) continue;
+    // It must win clearly overall and on both halves of the window (a consistent pattern, not luck).
+    const consistent = mean(e.slice(0, half)) < mean(naive.slice(0, half)) * (1 - MARGIN) && mean(e.slice(half)) < mean(naive.slice(half)) * (1 - MARGIN);
+    if (consistent && mean(e) < bestErr) {
       best = m;
-      bestErr = e.mape;
+      bestErr = mean(e);
     }
   }
   return best;

@@ -3,6 +3,7 @@ import { EXIT, FleetError, InputError } from "../reconciler/errors";
 import { planCommand } from "./commands/plan";
 import { statusCommand, costsCommand } from "./commands/status";
 import { hpcChangeCommand, hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
+import { backtestCommand, forecastEvalCommand } from "./commands/pool";
 import { applyCommand, driftCommand, modeCommand, reconcileCommand, recoverCommand } from "./commands/reconcile";
 
 /**
@@ -80,6 +81,31 @@ export function buildProgram(): Command {
       process.exitCode = await hpcChangeCommand({ stack: cmd.optsWithGlobals().stack, action, ...opts });
     });
   }
+
+  program
+    .command("backtest")
+    .description("replay a recorded price file through the pool decide; compare with on-demand, staying, and the perfect-foresight oracle")
+    .requiredOption("--prices <file>", "GCP weekly price CSV (.csv or .csv.gz)")
+    .addOption(new Option("--vcpu <n>", "vCPUs the instance needs at least").default("4"))
+    .addOption(new Option("--ram-gb <n>", "RAM (GB) the instance needs at least").default("16"))
+    .option("--regions <list>", "comma-separated regions or prefixes ending in '-' (default: all)")
+    .addOption(new Option("--home-region <r>", "region of the on-demand and stay baselines").default("us-central1"))
+    .addOption(new Option("--switch-penalty-hours <h>", "cost of one switch, in hours of the new pool's price").default("1"))
+    .option("--gpu", "allow GPU machine types")
+    .option("--json", "print {hours, costUsd, onDemandCostUsd, savingsPct, switches, oracleCostUsd, oracleRatio, stayCostUsd}")
+    .action(async (opts, cmd) => {
+      process.exitCode = await backtestCommand({ ...opts, stack: cmd.optsWithGlobals().stack });
+    });
+
+  program
+    .command("forecast-eval")
+    .description("rolling evaluation (no look-ahead) of the price forecast against the last-value baseline")
+    .requiredOption("--series <file>", "CSV with header timestamp,pool,price")
+    .addOption(new Option("--horizon <d>", "how far ahead, e.g. 1h, 30m").default("1h"))
+    .option("--json", "print {points, mapeModel, mapeNaive}")
+    .action(async (opts) => {
+      process.exitCode = await forecastEvalCommand(opts);
+    });
 
   program
     .command("drift")
