@@ -3,12 +3,15 @@
 import { benchBurstDecide } from "./bench/burst";
 import { benchHpc } from "./bench/hpc";
 import { benchCycleNoDrift } from "./bench/cycle";
+import { benchPoolBacktest, benchPoolDecide } from "./bench/pool";
 import type { Figure } from "./bench/measure";
 
 type Bench = { name: string; run: () => Promise<Figure[]> };
 const BENCHES: Bench[] = [
   { name: "burst.decide", run: benchBurstDecide },
   { name: "cycle.nodrift", run: benchCycleNoDrift },
+  { name: "pool.decide10k", run: benchPoolDecide },
+  { name: "pool.backtest", run: benchPoolBacktest },
   { name: "hpc", run: benchHpc },
 ];
 

@@ -88,21 +88,19 @@ export function decidePool(args: { previous: DesiredPool | null; signals: Pick<S
     return { desired: null, decisions, usage };
   }
 
-  // Sizing window: under-provisioned must grow, over-provisioned may shrink (when allowed).
-  let minVcpu = pp.minVcpu;
-  let minRam = pp.minRamGb;
-  let maxVcpu = pp.maxVcpu;
-  let maxRam = pp.maxRamGb;
-  if (cur && usage === "under" && pp.allowUpsize) {
-    minVcpu = Math.max(minVcpu, cur.vcpu + 1e-9);
-    minRam = Math.max(minRam, cur.ramGb);
-  } else if (cur && usage === "over" && pp.allowDownsize) {
-    maxVcpu = Math.min(maxVcpu, cur.vcpu);
-    maxRam = Math.min(maxRam, cur.ramGb);
-  } else if (cur && !pp.allowUpsize) {
-    maxVcpu = Math.min(maxVcpu, cur.vcpu);
-    maxRam = Math.min(maxRam, cur.ramGb);
-  }
+  // Right-sizing relative to the current instance: under-provisioned must grow (more vCPU or RAM, less
+  // of neither), over-provisioned may shrink; allowUpsize/allowDownsize bound every move.
+  const grows = (v: { vcpu: number; ramGb: number }) => !!cur && v.vcpu >= cur.vcpu && v.ramGb >= cur.ramGb && (v.vcpu > cur.vcpu || v.ramGb > cur.ramGb);
+  const biggerThanCur = (v: { vcpu: number; ramGb: number }) => !!cur && (v.vcpu > cur.vcpu || v.ramGb > cur.ramGb);
+  const smallerThanCur = (v: { vcpu: number; ramGb: number }) => !!cur && (v.vcpu < cur.vcpu || v.ramGb < cur.ramGb);
+  const sizeRule = (v: { vcpu: number; ramGb: number }): boolean => {
+    if (!cur) return true;
+    if (!pp.allowUpsize && biggerThanCur(v)) return false;
+    if (!pp.allowDownsize && smallerThanCur(v)) return false;
+    if (usage === "under" && pp.allowUpsize) return grows(v);
+    if (usage !== "over" && smallerThanCur(v)) return false; // shrink only when over-provisioned
+    return true;
+  };
   const families = new Set(pp.allowedFamilies);
   const inPolicy = (p: { provider: "gcp" | "aws"; region: string; machineType: string }) =>
     pp.providers.includes(p.provider) && regionAllowed(p.region, pp.allowedRegions) && (families.size === 0 || families.has(familyOf(p.machineType)));
@@ -115,7 +113,7 @@ export function decidePool(args: { previous: DesiredPool | null; signals: Pick<S
   const safeAt = (bar: number) => (v: PoolView) => discount(v) >= bar && v.forecast.volatility <= pp.maxVolatility && v.forecast.price <= pp.maxSpotHourUsd;
   const safe = safeAt(enterBar);
   const stillSafe = safeAt(stayBar);
-  const sized = (v: PoolView) => v.vcpu >= minVcpu && v.ramGb >= minRam && v.vcpu <= maxVcpu && v.ramGb <= maxRam;
+  const sized = (v: PoolView) => sizeRule(v);
   const candidates = views.filter((v) => sized(v) && safe(v)).sort((a, b) => a.forecast.price - b.forecast.price || a.forecast.volatility - b.forecast.volatility || (a.key < b.key ? -1 : 1));
   const best = candidates[0];
 
@@ -147,7 +145,7 @@ export function decidePool(args: { previous: DesiredPool | null; signals: Pick<S
     : interrupted
       ? `the instance is being interrupted (${args.signals.actual.pool?.interruption !== "none" ? args.signals.actual.pool?.interruption : args.signals.actual.pool?.state})`
       : !sized(curView)
-        ? `usage is ${usage}-provisioned: needs ${minVcpu > pp.minVcpu ? "more" : "fewer"} resources`
+        ? `usage is ${usage}-provisioned: the instance needs ${usage === "under" ? "more" : "different"} resources`
         : !stillSafe(curView)
           ? `current pool turned unsafe (discount below ${pp.baselineDiscountPct}% or volatility above ${pp.maxVolatility}): ${describe(curView)}`
           : "";
