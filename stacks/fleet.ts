@@ -4,6 +4,7 @@ import { validateFleetConfig } from "../reconciler/config/load";
 import type { DesiredFleet, FleetPolicy } from "../reconciler/model";
 import { BurstPool } from "./burst";
 import { HpcCluster } from "./hpc";
+import { SpotPool } from "./pool";
 
 /**
  * Reads and validates `fleet:policy` and `fleet:desired` (FLEET_* overrides apply, as in the CLI).
@@ -20,5 +21,6 @@ export function readFleetConfig(env: NodeJS.ProcessEnv = process.env): { policy:
 export function defineFleet(desired: DesiredFleet, policy: FleetPolicy) {
   const burst = new BurstPool("burst", { vms: desired.burst.vms, owner: policy.owner, policy: policy.burst });
   const hpc = desired.hpc ? new HpcCluster(desired.hpc.name, { spec: desired.hpc }) : undefined;
-  return { burst, hpc };
+  const pool = desired.pool ? new SpotPool("pool", { pool: desired.pool, owner: policy.owner, policy: policy.pool }) : undefined;
+  return { burst, hpc, pool };
 }

@@ -7,3 +7,5 @@ const fleet = defineFleet(desired, policy);
 export const burstVmNames = fleet.burst.vmNames;
 export const burstServiceAccount = fleet.burst.serviceAccountEmail;
 export const hpcNodes = fleet.hpc?.nodes;
+export const poolInstanceId = fleet.pool?.instanceId;
+export const poolInterruptionQueueUrl = fleet.pool?.interruptionQueueUrl;

@@ -32,6 +32,11 @@ export const PoolPolicySchema = z.strictObject({
   horizonHours: z.number().positive().max(168).default(1),
   /** Cost of one switch in hours of the new pool's price (both instances run while the new one starts). */
   switchPenaltyHours: z.number().min(0).default(1),
+  /** AMI of the AWS pool instance (required when the pool may be on AWS). */
+  awsImageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, "must be an AMI id such as ami-0abcdef1234567890").nullable().default(null),
+  awsSubnetId: z.string().min(1).nullable().default(null),
+  gcpImage: z.string().min(1).default("debian-cloud/debian-12"),
+  diskGb: z.int().min(10).max(65536).default(50),
   usage: z
     .strictObject({
       overCpuBelowPct: pct.default(30),

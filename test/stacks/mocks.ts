@@ -15,6 +15,8 @@ export function installMocks(project = "fleet", stack = "test"): Created[] {
         created.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "gcp:serviceaccount/account:Account") state.email = `${args.inputs.accountId}@proj.iam.gserviceaccount.com`;
+        if (args.type.startsWith("aws:")) state.arn = `arn:aws:mock:us-east-1:123456789012:${args.name}`;
+        if (args.type === "aws:sqs/queue:Queue") state.url = `https://sqs.us-east-1.amazonaws.com/123456789012/${args.name}`;
         return { id: `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {

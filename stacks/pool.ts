@@ -1,0 +1,101 @@
+import { createHash } from "node:crypto";
+import * as aws from "@pulumi/aws";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import type { DesiredPool, PoolPolicy } from "../reconciler/model";
+
+export interface SpotPoolArgs {
+  pool: DesiredPool;
+  owner: string;
+  policy: Pick<PoolPolicy, "awsImageId" | "awsSubnetId" | "gcpImage" | "diskGb">;
+}
+
+/** Logical name of the pool instance: one per pool, so a SWITCH creates the new instance before the old one is deleted. */
+export function poolInstanceName(p: DesiredPool): string {
+  const key = `${p.provider}/${p.region}/${p.zone}/${p.instanceType}/${p.market}`;
+  return `pool-${createHash("sha256").update(key).digest("hex").slice(0, 10)}`;
+}
+
+export function poolLabels(p: DesiredPool, owner: string): Record<string, string> {
+  return {
+    "managed-by": "fleet",
+    "fleet-area": "pool",
+    owner,
+    "expires-at": "never",
+    "fleet-hour-microusd": String(Math.round(p.hourUsd * 1e6)),
+    ...(p.market === "on-demand" ? { "fleet-fallback": "on-demand" } : {}),
+  };
+}
+
+/** The EventBridge patterns of interruption signals the reconciler reads from the queue. */
+export const INTERRUPTION_EVENT_PATTERN = {
+  source: ["aws.ec2"],
+  "detail-type": ["EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"],
+};
+
+/**
+ * SpotPool: the one long-running instance of the pool area. AWS: a launch template with one-time
+ * spot options that terminate on interruption (or none: the on-demand fallback), the instance, and
+ * an EventBridge rule sending interruption warnings and rebalance recommendations to an SQS queue
+ * the reconciler reads. GCP: a SPOT instance (or STANDARD for the fallback).
+ */
+export class SpotPool extends pulumi.ComponentResource {
+  readonly instanceId: pulumi.Output<string>;
+  readonly interruptionQueueUrl: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: SpotPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleet:pool:SpotPool", name, {}, opts);
+    const p = args.pool;
+    const labels = poolLabels(p, args.owner);
+    const instanceName = poolInstanceName(p);
+    if (p.provider === "aws") {
+      if (!args.policy.awsImageId) throw new Error("fleet:policy.pool.awsImageId is required for an AWS pool (an AMI id such as ami-0abcdef1234567890)");
+      const provider = new aws.Provider(`${name}-${p.region}`, { region: p.region as aws.Region }, { parent: this });
+      const template = new aws.ec2.LaunchTemplate(`${instanceName}-lt`, {
+        imageId: args.policy.awsImageId,
+        instanceType: p.instanceType,
+        instanceMarketOptions: p.market === "spot" ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } } : undefined,
+        metadataOptions: { httpTokens: "required" },
+        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: args.policy.diskGb, volumeType: "gp3", deleteOnTermination: "true" } }],
+        tags: labels,
+        tagSpecifications: [{ resourceType: "instance", tags: labels }, { resourceType: "volume", tags: labels }],
+      }, { parent: this, provider });
+      const instance = new aws.ec2.Instance(instanceName, {
+        launchTemplate: { id: template.id, version: "$Latest" },
+        availabilityZone: p.zone || undefined,
+        subnetId: args.policy.awsSubnetId ?? undefined,
+        tags: labels,
+      }, { parent: this, provider });
+      const queue = new aws.sqs.Queue(`${name}-interruptions`, { messageRetentionSeconds: 3600, sqsManagedSseEnabled: true, tags: labels }, { parent: this, provider });
+      const rule = new aws.cloudwatch.EventRule(`${name}-interruptions`, { eventPattern: JSON.stringify(INTERRUPTION_EVENT_PATTERN), tags: labels }, { parent: this, provider });
+      new aws.sqs.QueuePolicy(`${name}-interruptions`, {
+        queueUrl: queue.url,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: queue.arn, Condition: { ArnEquals: { "aws:SourceArn": rule.arn } } }],
+        }),
+      }, { parent: this, provider });
+      new aws.cloudwatch.EventTarget(`${name}-interruptions`, { rule: rule.name, arn: queue.arn }, { parent: this, provider });
+      this.instanceId = instance.id;
+      this.interruptionQueueUrl = queue.url;
+    } else {
+      const zone = p.zone || `${p.region}-b`;
+      const instance = new gcp.compute.Instance(instanceName, {
+        name: instanceName,
+        zone,
+        machineType: p.instanceType,
+        bootDisk: { autoDelete: true, initializeParams: { image: args.policy.gcpImage, size: args.policy.diskGb } },
+        networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
+        scheduling:
+          p.market === "spot"
+            ? { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" }
+            : { provisioningModel: "STANDARD", automaticRestart: true, onHostMaintenance: "MIGRATE" },
+        labels,
+        allowStoppingForUpdate: true,
+      }, { parent: this });
+      this.instanceId = instance.instanceId;
+      this.interruptionQueueUrl = pulumi.output(undefined);
+    }
+    this.registerOutputs({ instanceId: this.instanceId, interruptionQueueUrl: this.interruptionQueueUrl });
+  }
+}
