@@ -52,7 +52,7 @@ export interface RunResult {
 export function runFleet(args: string[], opts: { cwd: string; env?: Record<string, string> }): RunResult {
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   for (const k of Object.keys(env)) if (k.startsWith("FLEET_") && !(opts.env && k in opts.env)) delete env[k];
-  const r = spawnSync(process.execPath, [path.join(REPO, "scripts", "fleet.cjs"), ...args], { cwd: opts.cwd, env, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [path.join(REPO, "scripts", "fleet.cjs"), ...args], { cwd: opts.cwd, env, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -64,10 +64,17 @@ export function latestSnapshot<T extends PriceRecord>(rows: readonly T[], atMs: 
   return [...best.values()];
 }
 
-/** Prices from a GCP weekly CSV file: the newest snapshot at or before the clock. */
+/**
+ * Prices from a GCP weekly CSV file: every row observed at or before the clock and within the
+ * history window (the pool forecast reads the history; burst takes each pool's newest row).
+ */
 export class GcpCsvPriceSource implements PriceSource {
-  constructor(private readonly file: string, private readonly atMs: () => number) {}
+  constructor(private readonly file: string, private readonly atMs: () => number, private readonly historyDays = 60) {}
   async prices(): Promise<PriceRecord[]> {
-    return latestSnapshot(parseGcpWeeklyCsv(readPriceFileText(this.file), this.file), this.atMs()).map(({ gpu: _g, gpuCount: _c, ...p }) => p);
+    const at = this.atMs();
+    const rows = parseGcpWeeklyCsv(readPriceFileText(this.file), this.file);
+    const newest = Math.max(...latestSnapshot(rows, at).map((r) => Date.parse(r.at!)), -Infinity);
+    const from = newest - this.historyDays * 86_400_000;
+    return rows.filter((r) => Date.parse(r.at!) <= at && Date.parse(r.at!) >= from).map(({ gpu: _g, gpuCount: _c, ...p }) => p);
   }
 }

@@ -27,10 +27,11 @@ test("prices: the bundled sample is the file's last 8 snapshots", () => {
   assert.equal(e2.spotHourUsd, 0.01376);
 });
 
-test("prices: the source returns the newest snapshot at or before the clock", async () => {
+test("prices: the source returns the history window at or before the clock (no look-ahead)", async () => {
   const file = path.join(REPO, "data", "gcp-spot-sample.csv.gz");
-  const prices = await new GcpCsvPriceSource(file, () => Date.parse("2025-06-10T00:00:00Z")).prices();
-  assert.ok(prices.every((p) => p.at === "2025-06-08T09:50:27Z"));
+  const prices = await new GcpCsvPriceSource(file, () => Date.parse("2025-06-10T00:00:00Z"), 10).prices();
+  const snapshots = [...new Set(prices.map((p) => p.at))].sort();
+  assert.deepEqual(snapshots, ["2025-06-01T10:00:59Z", "2025-06-05T04:15:48Z", "2025-06-08T09:50:27Z"]);
 });
 
 test("prices: bad rows are rejected with file and line, never used", () => {
