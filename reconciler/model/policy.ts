@@ -78,7 +78,7 @@ export const ReconcilePolicySchema = z.strictObject({
   mode: z.enum(["review", "auto"]).default("review"),
   /** After an area changes, further increases wait this long (removals never wait: they save money). */
   cooldownMinutes: z
-    .strictObject({ burst: minutes.default(5), pool: minutes.default(10), standby: minutes.default(5), hpc: minutes.default(5) })
+    .strictObject({ burst: minutes.default(5), pool: minutes.default(0), standby: minutes.default(5), hpc: minutes.default(5) })
     .prefault({}),
   /** This many failed applies in a row put the area in manual mode until `fleet mode auto --area A`. */
   maxConsecutiveFailures: z.int().min(1).max(100).default(3),
