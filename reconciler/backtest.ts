@@ -83,7 +83,7 @@ export function backtest(rows: readonly Row[], opts: BacktestOptions): BacktestR
     const dtH = (times[i + 1]! - times[i]!) / HOUR_MS;
     hours += dtH;
     const window = times.slice(Math.max(0, i - history + 1), i + 1).flatMap((t) => bySnapshot.get(t)!);
-    const out = decidePool({ previous: current, signals: { prices: window, usage: null, actual: { burst: [], hpc: null, pool: null } }, policy, atMs: times[i]! });
+    const out = decidePool({ previous: current, signals: { prices: window, usage: null, actual: { burst: [], hpc: null, pool: null, standby: null } }, policy, atMs: times[i]! });
     const next = out.desired;
     if (!next) throw new Error(`step ${i}: no pool chosen (${out.decisions.map((x) => x.reason).join("; ")})`);
     const rec = priceAt[i]!.get(poolKey(next));

@@ -4,11 +4,11 @@ import type { Problem } from "../errors";
 /**
  * FLEET_* environment overrides of policy keys. Each leaf of the policy schema has one variable:
  * the path's segments in UPPER_SNAKE_CASE joined by '_', e.g. burst.dailyBudgetUsd ->
- * FLEET_BURST_DAILY_BUDGET_USD. Arrays are comma-separated. Variables that start with a policy
+ * FLEET_BURST_DAILY_BUDGET_USD. Arrays are comma-separated; maps are JSON. Variables that start with a policy
  * section's prefix but name no key are reported (a typo must not be silently ignored).
  */
 
-type Leaf = { path: string[]; env: string; kind: "number" | "boolean" | "string" | "array" };
+type Leaf = { path: string[]; env: string; kind: "number" | "boolean" | "string" | "array" | "json" };
 
 export function envName(path: string[]): string {
   return "FLEET_" + path.map((seg) => seg.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()).join("_");
@@ -29,7 +29,7 @@ export function policyLeaves(schema: z.ZodObject, prefix: string[] = []): Leaf[]
     const path = [...prefix, key];
     if (inner instanceof z.ZodObject) leaves.push(...policyLeaves(inner, path));
     else {
-      const kind = inner instanceof z.ZodNumber ? "number" : inner instanceof z.ZodBoolean ? "boolean" : inner instanceof z.ZodArray ? "array" : "string";
+      const kind = inner instanceof z.ZodNumber ? "number" : inner instanceof z.ZodBoolean ? "boolean" : inner instanceof z.ZodArray ? "array" : inner instanceof z.ZodRecord ? "json" : "string";
       leaves.push({ path, env: envName(path), kind });
     }
   }
@@ -73,6 +73,13 @@ export function readEnvOverrides(schema: z.ZodObject, env: NodeJS.ProcessEnv): E
         continue;
       }
       value = /^(true|1)$/i.test(raw);
+    } else if (leaf.kind === "json") {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        out.problems.push({ field: leaf.env, message: `must be a JSON object, got '${raw}'` });
+        continue;
+      }
     } else if (leaf.kind === "array") {
       value = raw.split(",").map((s) => s.trim()).filter(Boolean);
     }

@@ -2,6 +2,7 @@ import type { Decision, DesiredFleet, FleetPolicy, Signals } from "../model";
 import { decideBurst, type BurstOutcome } from "./burst";
 import { decideHpc } from "./hpc";
 import { decidePool } from "./pool";
+import { decideStandby } from "./standby";
 
 export interface DecideInput {
   signals: Signals;
@@ -26,10 +27,12 @@ export function decide(input: DecideInput): DecideOutput {
   const burst = decideBurst({ atMs, policy: input.policy.burst, signalsPolicy: input.policy.signals, signals: input.signals, previous: input.previous.burst });
   const hpc = decideHpc(input.previous.hpc, input.signals, input.policy.hpc);
   const pool = decidePool({ previous: input.previous.pool, signals: input.signals, policy: input.policy.pool, atMs });
+  const standby = decideStandby({ previous: input.previous.standby, signals: input.signals, policy: input.policy.standby, atMs });
+  const gpuHourly = standby.desired.pairs.reduce((a, p) => a + (p.state === "running" && p.gpu ? p.gpu.dphUsd : 0), 0);
   return {
-    desired: { ...input.previous, burst: burst.desired, hpc: hpc.desired, pool: pool.desired },
-    decisions: [...burst.decisions, ...pool.decisions, ...hpc.decisions],
-    costs: { hourlyUsd: burst.hourlyUsd + (pool.desired?.hourUsd ?? 0), projectedDailyUsd: burst.projectedDailyUsd },
+    desired: { ...input.previous, burst: burst.desired, hpc: hpc.desired, pool: pool.desired, standby: standby.desired },
+    decisions: [...burst.decisions, ...pool.decisions, ...standby.decisions, ...hpc.decisions],
+    costs: { hourlyUsd: burst.hourlyUsd + (pool.desired?.hourUsd ?? 0) + gpuHourly, projectedDailyUsd: burst.projectedDailyUsd },
     burst: { pressure: burst.pressure },
   };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { gceName, gcpZone, isoTime, machineType, usd } from "./common";
 import { HpcSpecSchema } from "./hpc";
 import { DesiredPoolSchema } from "./pool";
+import { DesiredStandbySchema } from "./standby";
 
 /**
  * DesiredFleet: what the reconciler writes to `fleet:desired` and stacks/index.ts declares.
@@ -22,15 +23,13 @@ export const DesiredBurstSchema = z.strictObject({
   vms: z.array(BurstVmSpecSchema).default([]),
 });
 
-/** The standby area is decided by its own issue; until then its value is carried through unchanged. */
-const carriedArea = z.record(z.string(), z.unknown()).nullable().default(null);
 
 export const DesiredFleetSchema = z.strictObject({
   version: z.literal(1).default(1),
   burst: DesiredBurstSchema.prefault({}),
   /** The pool instance, or null when this stack has none. */
   pool: DesiredPoolSchema.nullable().default(null),
-  standby: carriedArea,
+  standby: DesiredStandbySchema.prefault({}),
   /** The hpc cluster, or null when this stack has none. */
   hpc: HpcSpecSchema.nullable().default(null),
 });

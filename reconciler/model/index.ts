@@ -5,3 +5,4 @@ export * from "./desired";
 export * from "./decision";
 export * from "./hpc";
 export * from "./pool";
+export * from "./standby";

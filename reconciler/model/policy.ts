@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { gcpZone, labelValue, machineType, pct, positiveUsd, usd } from "./common";
 import { PoolPolicySchema } from "./pool";
+import { StandbyPolicySchema } from "./standby";
 
 /**
  * FleetPolicy: the configuration of a stack (`fleet:policy` in Pulumi.<stack>.yaml, FLEET_* overrides).
@@ -99,6 +100,7 @@ export const FleetPolicySchema = z.strictObject({
   signals: SignalsPolicySchema.prefault({}),
   hpc: HpcPolicySchema.prefault({}),
   pool: PoolPolicySchema.prefault({}),
+  standby: StandbyPolicySchema.prefault({}),
   reconcile: ReconcilePolicySchema.prefault({}),
   journal: JournalPolicySchema.prefault({}),
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { gceName, gcpZone, isoTime, machineType, pct, usd } from "./common";
 import { PoolObservedSchema, UsageSchema } from "./pool";
+import { StandbyObservedSchema, VastOfferSchema } from "./standby";
 
 /**
  * Signals: everything decide reads about the world, with the clock (`at`) inside.
@@ -49,6 +50,8 @@ export const ActualFleetSchema = z.strictObject({
   hpc: z.strictObject({ nodes: z.array(HpcNodeObservedSchema) }).nullable().default(null),
   /** The pool instance as it is; null when there is none or it could not be read. */
   pool: PoolObservedSchema.nullable().default(null),
+  /** Each GPU of a pair as observed on Vast.ai; null when Vast could not be read (then standby decides nothing). */
+  standby: z.array(StandbyObservedSchema).nullable().default(null),
 });
 
 export const SignalsSchema = z.strictObject({
@@ -62,6 +65,8 @@ export const SignalsSchema = z.strictObject({
   queue: z.strictObject({ pendingJobs: z.int().min(0) }).nullable().default(null),
   /** Usage of the pool instance over the last window (CloudWatch / GCP monitoring); null when unknown. */
   usage: UsageSchema.nullable().default(null),
+  /** Vast.ai offers (for auto-restore); empty when not searched. */
+  offers: z.array(VastOfferSchema).default([]),
 });
 
 export type PressureSample = z.infer<typeof PressureSampleSchema>;

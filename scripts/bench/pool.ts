@@ -18,7 +18,7 @@ export async function benchPoolDecide(): Promise<Figure[]> {
   const previous = { provider: "aws" as const, region: "r1", zone: "r1-az1", instanceType: "t1.large", vcpu: 8, ramGb: 32, market: "spot" as const, hourUsd: 0.05, since: "2026-11-22T00:00:00.000Z" };
   const times: number[] = [];
   for (let i = 0; i < 15; i++) {
-    times.push((await timeIt(() => decidePool({ previous, policy, atMs: at, signals: { prices, usage: null, actual: { burst: [], hpc: null, pool: null } } }))).ms);
+    times.push((await timeIt(() => decidePool({ previous, policy, atMs: at, signals: { prices, usage: null, actual: { burst: [], hpc: null, pool: null, standby: null } } }))).ms);
   }
   return [{ name: "pool.decide10k.ms", value: median(times.slice(3)), unit: "ms" }];
 }

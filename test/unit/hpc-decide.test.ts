@@ -12,13 +12,13 @@ const noQueue = HpcPolicySchema.parse({});
 const withQueue = HpcPolicySchema.parse({ queueCommand: "squeue -h -t PD | wc -l", jobsPerNode: 2 });
 
 test("hpc decide: no cluster is a noop", () => {
-  const out = decideHpc(null, { actual: { burst: [], hpc: null, pool: null }, queue: null }, noQueue);
+  const out = decideHpc(null, { actual: { burst: [], hpc: null, pool: null, standby: null }, queue: null }, noQueue);
   assert.equal(out.desired, null);
   assert.equal(out.decisions[0]!.kind, "noop");
 });
 
 test("hpc decide: a cluster as desired is kept with no change", () => {
-  const out = decideHpc(spec, { actual: { burst: [], hpc: allRunning, pool: null }, queue: null }, noQueue);
+  const out = decideHpc(spec, { actual: { burst: [], hpc: allRunning, pool: null, standby: null }, queue: null }, noQueue);
   assert.deepEqual(out.desired, spec);
   assert.deepEqual(out.decisions.map((d) => d.kind), ["noop"]);
   assert.match(out.decisions[0]!.reason, /3 nodes running as desired/);
@@ -26,7 +26,7 @@ test("hpc decide: a cluster as desired is kept with no change", () => {
 
 test("hpc decide: a node destroyed or stopped by hand is drift to restore; the spec stays", () => {
   const hpc = { nodes: [{ name: "lab-ctl", state: "running" }, { name: "lab-node-1", state: "shut off" }] };
-  const out = decideHpc(spec, { actual: { burst: [], hpc, pool: null }, queue: null }, noQueue);
+  const out = decideHpc(spec, { actual: { burst: [], hpc, pool: null, standby: null }, queue: null }, noQueue);
   assert.deepEqual(out.desired, spec);
   assert.deepEqual(out.decisions.map((d) => d.kind), ["keep"]);
   assert.match(out.decisions[0]!.reason, /lab-node-1 shut off, lab-node-2 missing; desired running: the apply restores it/);
@@ -42,20 +42,20 @@ const scaleCases: [number, number][] = [
 ];
 for (const [pending, want] of scaleCases) {
   test(`hpc decide: ${pending} pending jobs at 2 per node -> ${want} compute nodes (min 1, max 4)`, () => {
-    const out = decideHpc(spec, { actual: { burst: [], hpc: allRunning, pool: null }, queue: { pendingJobs: pending } }, withQueue);
+    const out = decideHpc(spec, { actual: { burst: [], hpc: allRunning, pool: null, standby: null }, queue: { pendingJobs: pending } }, withQueue);
     assert.equal(out.desired!.compute.count, want);
     assert.equal(out.decisions.some((d) => d.kind === "scale"), want !== 2);
   });
 }
 
 test("hpc decide: an unknown queue length changes nothing (fail closed)", () => {
-  const out = decideHpc(spec, { actual: { burst: [], hpc: allRunning, pool: null }, queue: null }, withQueue);
+  const out = decideHpc(spec, { actual: { burst: [], hpc: allRunning, pool: null, standby: null }, queue: null }, withQueue);
   assert.equal(out.desired!.compute.count, 2);
   assert.match(out.decisions[0]!.reason, /queue length unknown/);
 });
 
 test("hpc decide: an unreadable cluster makes no drift decision", () => {
-  const out = decideHpc(spec, { actual: { burst: [], hpc: null, pool: null }, queue: null }, noQueue);
+  const out = decideHpc(spec, { actual: { burst: [], hpc: null, pool: null, standby: null }, queue: null }, noQueue);
   assert.match(out.decisions[0]!.reason, /could not be read/);
 });
 

@@ -12,7 +12,7 @@ function pool(region: string, type: string, spot: number, od = 0.2, vcpu = 4, ra
 }
 const current = (over: Partial<DesiredPool> = {}): DesiredPool => ({ provider: "gcp", region: "us-central1", zone: "", instanceType: "e2-standard-4", vcpu: 4, ramGb: 16, market: "spot", hourUsd: 0.05, since: "2026-11-22T08:00:00.000Z", ...over });
 const run = (prices: PriceRecord[], cur: DesiredPool | null, over: Record<string, unknown> = {}, extra: { usage?: Usage | null; interruption?: "none" | "interruption" | "rebalance" } = {}) =>
-  decidePool({ previous: cur, policy: policy(over), atMs: AT, signals: { prices, usage: extra.usage ?? null, actual: { burst: [], hpc: null, pool: extra.interruption ? { instanceId: "i-1", state: "running", interruption: extra.interruption } : null } } });
+  decidePool({ previous: cur, policy: policy(over), atMs: AT, signals: { prices, usage: extra.usage ?? null, actual: { burst: [], hpc: null, pool: extra.interruption ? { instanceId: "i-1", state: "running", interruption: extra.interruption } : null, standby: null } } });
 
 test("pool: first placement goes to the cheapest safe pool", () => {
   const out = run([...pool("us-central1", "e2-standard-4", 0.05), ...pool("us-east1", "e2-standard-4", 0.04)], null);

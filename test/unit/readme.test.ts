@@ -15,7 +15,7 @@ test("README documents every policy key with its variable and its schema default
     const row = readme.split("\n").find((l) => l.startsWith(`| ${key} | ${leaf.env} |`));
     assert.ok(row, `README has no row for ${key} / ${leaf.env}`);
     const value = leaf.path.reduce((o, k) => o[k], defaults);
-    const shown = Array.isArray(value) ? value.join(", ") : String(value);
+    const shown = Array.isArray(value) ? value.join(", ") : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
     assert.equal(row!.split("|")[3]!.trim(), shown, `README default of ${key}`);
   }
 });

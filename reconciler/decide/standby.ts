@@ -1,0 +1,60 @@
+import type { Decision, DesiredStandby, Pair, Signals, StandbyPolicy, VastOffer } from "../model";
+import { iso, round } from "./time";
+
+/** Cheapest offer meeting the GPU requirements (deterministic tie-break by id). */
+export function chooseOffer(offers: readonly VastOffer[], r: StandbyPolicy["gpu"]): VastOffer | undefined {
+  return offers
+    .filter((o) => (!r.gpuName || o.gpuName === r.gpuName) && o.gpuRamGb >= r.gpuRamMinGb && o.dphUsd <= r.maxDphUsd && o.reliability >= r.reliabilityMin && o.diskGb >= r.diskGb)
+    .sort((a, b) => a.dphUsd - b.dphUsd || a.id - b.id)[0];
+}
+
+/**
+ * The standby decision (pure), per pair, from each GPU's observed state:
+ * - running: keep the pair (a pair that was gpu-lost and has its GPU back is running again);
+ * - lost (vanished, stopped or failing, not asked for by the user): keep the standby and its disk,
+ *   mark the pair gpu-lost, and with autoRestore choose the cheapest offer meeting the requirements;
+ * - destroyed by the user: remove both.
+ * Unknown (Vast unreadable): nothing changes.
+ */
+export function decideStandby(args: { previous: DesiredStandby; signals: Pick<Signals, "actual" | "offers">; policy: StandbyPolicy; atMs: number }): { desired: DesiredStandby; decisions: Decision[] } {
+  const decisions: Decision[] = [];
+  const d = (kind: Decision["kind"], reason: string, from: unknown, to: unknown) => decisions.push({ area: "standby", kind, reason, from, to });
+  const observed = args.signals.actual.standby;
+  if (observed === null) {
+    if (args.previous.pairs.length) d("noop", "Vast.ai could not be read: every pair is kept as it is", null, null);
+    return { desired: args.previous, decisions };
+  }
+  const byPair = new Map(observed.map((o) => [o.pairId, o]));
+  const pairs: Pair[] = [];
+  for (const pair of args.previous.pairs) {
+    const seen = byPair.get(pair.pairId);
+    if (!seen) {
+      pairs.push(pair);
+      continue;
+    }
+    if (seen.gpu.state === "destroyed") {
+      d("destroy", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} was destroyed by the user: remove its standby ${seen.standby.name} too`, pair.pairId, null);
+      continue;
+    }
+    if (seen.gpu.state === "running") {
+      if (pair.state === "gpu-lost") {
+        d("keep", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} is running again: pair running`, "gpu-lost", "running");
+        pairs.push({ ...pair, state: "running", since: iso(args.atMs) });
+      } else pairs.push(pair);
+      continue;
+    }
+    // lost: the standby and its disk stay, whatever else happens.
+    let next: Pair = pair.state === "gpu-lost" ? pair : { ...pair, state: "gpu-lost", since: iso(args.atMs) };
+    if (pair.state !== "gpu-lost") d("keep", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} lost (not asked for by the user): keep standby ${seen.standby.name} and its disk; pair gpu-lost`, "running", "gpu-lost");
+    if (args.policy.autoRestore) {
+      const offer = chooseOffer(args.signals.offers, args.policy.gpu);
+      if (offer && offer.id !== pair.gpu?.offerId) {
+        d("switch", `pair ${pair.pairId}: auto-restore onto offer ${offer.id} (${offer.gpuName}, $${round(offer.dphUsd, 4)}/h, ${offer.geolocation})`, pair.gpu?.offerId ?? null, offer.id);
+        next = { ...next, gpu: { offerId: offer.id, gpuName: offer.gpuName, dphUsd: offer.dphUsd, geolocation: offer.geolocation } };
+      } else if (!offer) d("blocked", `pair ${pair.pairId}: auto-restore found no offer meeting the requirements (${args.signals.offers.length} offers seen)`, null, null);
+    }
+    pairs.push(next);
+  }
+  if (!decisions.length) d("noop", `${pairs.length} pair(s) as desired`, pairs.length, pairs.length);
+  return { desired: { pairs }, decisions };
+}

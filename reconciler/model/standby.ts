@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { gcpRegion, isoTime, machineType, usd } from "./common";
+
+/** The standby area: Vast.ai GPU instances, each paired with a GCP CPU standby that holds its work. */
+
+export const GpuRequirementsSchema = z.strictObject({
+  gpuName: z.string().min(1).nullable().default(null),
+  gpuRamMinGb: z.number().min(0).default(16),
+  maxDphUsd: usd.default(1),
+  reliabilityMin: z.number().min(0).max(1).default(0.95),
+  diskGb: z.int().min(10).default(50),
+  image: z.string().min(1).default("pytorch/pytorch:latest"),
+});
+
+export const StandbyPolicySchema = z.strictObject({
+  /** Choose a new GPU on its own when one is lost (else a person runs `fleet gpu restore`). */
+  autoRestore: z.boolean().default(false),
+  standbyMachineType: machineType.default("e2-medium"),
+  standbyDiskGb: z.int().min(10).max(65536).default(100),
+  syncIntervalSeconds: z.int().min(5).max(3600).default(30),
+  syncPaths: z.array(z.string().regex(/^\//, "must be an absolute path")).min(1).default(["/workspace"]),
+  /** Standby region per GPU continent (from the offer's geolocation country). */
+  regionByContinent: z.record(z.string(), gcpRegion).default({ NA: "us-central1", SA: "southamerica-east1", EU: "europe-west1", AS: "asia-east1", OC: "australia-southeast1", AF: "europe-west1" }),
+  gpu: GpuRequirementsSchema.prefault({}),
+});
+
+export const PairSchema = z.strictObject({
+  pairId: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "must be 1-31 lowercase letters, digits or '-', starting with a letter"),
+  /** running: GPU and standby both up; gpu-lost: the GPU is gone, the standby and its disk stay. */
+  state: z.enum(["running", "gpu-lost"]),
+  gpu: z
+    .strictObject({
+      offerId: z.int().positive(),
+      gpuName: z.string(),
+      dphUsd: usd,
+      geolocation: z.string(),
+    })
+    .nullable(),
+  standby: z.strictObject({ region: gcpRegion, machineType, diskGb: z.int().min(10) }),
+  since: isoTime,
+});
+
+export const DesiredStandbySchema = z.strictObject({ pairs: z.array(PairSchema).default([]) });
+
+export const StandbyObservedSchema = z.strictObject({
+  pairId: z.string(),
+  gpu: z.strictObject({ instanceId: z.string(), state: z.enum(["running", "lost", "destroyed"]) }),
+  standby: z.strictObject({ name: z.string() }),
+});
+
+export const VastOfferSchema = z.strictObject({
+  id: z.int().positive(),
+  gpuName: z.string(),
+  numGpus: z.int().positive(),
+  gpuRamGb: z.number().min(0),
+  dphUsd: usd,
+  reliability: z.number().min(0).max(1),
+  diskGb: z.number().min(0),
+  geolocation: z.string(),
+});
+
+export type GpuRequirements = z.infer<typeof GpuRequirementsSchema>;
+export type StandbyPolicy = z.infer<typeof StandbyPolicySchema>;
+export type Pair = z.infer<typeof PairSchema>;
+export type DesiredStandby = z.infer<typeof DesiredStandbySchema>;
+export type StandbyObserved = z.infer<typeof StandbyObservedSchema>;
+export type VastOffer = z.infer<typeof VastOfferSchema>;

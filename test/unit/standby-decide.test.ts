@@ -1,0 +1,81 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { chooseOffer, decideStandby } from "../../reconciler/decide/standby";
+import { StandbyPolicySchema, type Pair, type StandbyObserved, type VastOffer } from "../../reconciler/model";
+
+const AT = Date.parse("2026-11-22T12:00:00Z");
+const pair = (id: string, state: Pair["state"] = "running"): Pair => ({ pairId: id, state, gpu: { offerId: 1, gpuName: "RTX_4090", dphUsd: 0.4, geolocation: "US, CA" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T00:00:00.000Z" });
+const seen = (id: string, state: StandbyObserved["gpu"]["state"]): StandbyObserved => ({ pairId: id, gpu: { instanceId: `i-${id}`, state }, standby: { name: `standby-${id}` } });
+const offer = (id: number, dph: number, over: Partial<VastOffer> = {}): VastOffer => ({ id, gpuName: "RTX_4090", numGpus: 1, gpuRamGb: 24, dphUsd: dph, reliability: 0.99, diskGb: 200, geolocation: "US, TX", ...over });
+const policy = (over: Record<string, unknown> = {}) => StandbyPolicySchema.parse(over);
+const run = (pairs: Pair[], observed: StandbyObserved[] | null, offers: VastOffer[] = [], p = policy()) =>
+  decideStandby({ previous: { pairs }, signals: { actual: { burst: [], hpc: null, pool: null, standby: observed }, offers }, policy: p, atMs: AT });
+
+test("standby: a running GPU keeps its pair", () => {
+  const out = run([pair("a")], [seen("a", "running")]);
+  assert.deepEqual(out.desired.pairs, [pair("a")]);
+  assert.equal(out.decisions[0]!.kind, "noop");
+});
+
+test("standby: a lost GPU keeps the standby and its disk and marks the pair gpu-lost", () => {
+  const out = run([pair("a")], [seen("a", "lost")]);
+  assert.equal(out.desired.pairs[0]!.state, "gpu-lost");
+  assert.deepEqual(out.desired.pairs[0]!.standby, pair("a").standby);
+  assert.match(out.decisions[0]!.reason, /GPU i-a lost \(not asked for by the user\): keep standby standby-a and its disk/);
+});
+
+test("standby: auto-restore picks the cheapest offer meeting the requirements", () => {
+  const offers = [offer(10, 0.5), offer(11, 0.3, { reliability: 0.5 }), offer(12, 0.35), offer(13, 0.2, { gpuRamGb: 8 })];
+  const out = run([pair("a")], [seen("a", "lost")], offers, policy({ autoRestore: true, gpu: { gpuRamMinGb: 16 } }));
+  assert.equal(out.desired.pairs[0]!.gpu!.offerId, 12);
+  assert.match(out.decisions.find((d) => d.kind === "switch")!.reason, /auto-restore onto offer 12/);
+  const none = run([pair("a")], [seen("a", "lost")], [], policy({ autoRestore: true }));
+  assert.equal(none.decisions.find((d) => d.kind === "blocked")!.area, "standby");
+});
+
+test("standby: the user destroying the GPU removes the pair and its standby", () => {
+  const out = run([pair("a"), pair("b")], [seen("a", "destroyed"), seen("b", "running")]);
+  assert.deepEqual(out.desired.pairs.map((p) => p.pairId), ["b"]);
+  assert.equal(out.decisions[0]!.kind, "destroy");
+});
+
+test("standby: a pair whose GPU runs again after a loss is running", () => {
+  const out = run([pair("a", "gpu-lost")], [seen("a", "running")]);
+  assert.equal(out.desired.pairs[0]!.state, "running");
+});
+
+test("standby: Vast unreadable changes nothing", () => {
+  const out = run([pair("a")], null);
+  assert.deepEqual(out.desired.pairs, [pair("a")]);
+});
+
+test("chooseOffer: GPU name, RAM, price, reliability, disk", () => {
+  const r = policy({ gpu: { gpuName: "A100", gpuRamMinGb: 40, maxDphUsd: 2, reliabilityMin: 0.9, diskGb: 100 } }).gpu;
+  assert.equal(chooseOffer([offer(1, 1, { gpuName: "A100", gpuRamGb: 80 }), offer(2, 0.5)], r)!.id, 1);
+  assert.equal(chooseOffer([offer(1, 3, { gpuName: "A100", gpuRamGb: 80 })], r), undefined);
+});
+
+test("property: no standby without its pair; no standby disk dropped while its pair is gpu-lost (unless the user destroyed the GPU)", () => {
+  const stateArb = fc.constantFrom<StandbyObserved["gpu"]["state"] | "absent">("running", "lost", "destroyed", "absent");
+  fc.assert(
+    fc.property(fc.array(fc.array(stateArb, { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 8 }), fc.boolean(), (cycles, autoRestore) => {
+      let pairs = ["a", "b", "c", "d"].map((id) => pair(id));
+      const destroyed = new Set<string>();
+      for (const states of cycles) {
+        const observed = pairs.map((p, i) => ({ p, s: states[i % 4]! })).filter((x) => x.s !== "absent").map((x) => seen(x.p.pairId, x.s as StandbyObserved["gpu"]["state"]));
+        const before = pairs;
+        const out = run(before, observed, [offer(50, 0.3)], policy({ autoRestore }));
+        const after = new Map(out.desired.pairs.map((p) => [p.pairId, p]));
+        for (const o of observed) if (o.gpu.state === "destroyed") destroyed.add(o.pairId);
+        for (const p of before) {
+          if (p.state === "gpu-lost" && !destroyed.has(p.pairId)) assert.ok(after.get(p.pairId)?.standby, `${p.pairId}'s standby dropped while gpu-lost`);
+          if (destroyed.has(p.pairId)) assert.equal(after.has(p.pairId), false, "a destroyed pair is gone, standby included");
+        }
+        for (const p of out.desired.pairs) assert.ok(p.standby && p.pairId, "every standby sits in its pair");
+        pairs = out.desired.pairs;
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
