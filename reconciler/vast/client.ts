@@ -1,0 +1,175 @@
+import { z } from "zod";
+import type { VastOffer } from "../model";
+
+/**
+ * A typed client of the Vast.ai REST API (no Vast SDK exists for Node). Base URL from VAST_API_URL
+ * (default https://console.vast.ai/api/v0); the API key travels only in the Authorization header and
+ * never appears in an error, a log or a returned value. Retries with exponential backoff on 429, 5xx,
+ * network errors and timeouts; 401 and 404 are clear errors at once.
+ */
+
+export class VastError extends Error {
+  constructor(message: string, readonly status: number | null, readonly code: string) {
+    super(message);
+  }
+}
+/** The offer was rented by someone else (or withdrawn) between search and create. */
+export class OfferGoneError extends VastError {}
+
+export interface VastClientOptions {
+  apiKey: string;
+  baseUrl?: string;
+  timeoutMs?: number;
+  retries?: number;
+  backoffMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface OfferQuery {
+  gpuName?: string | null;
+  gpuRamMinGb?: number;
+  maxDphUsd?: number;
+  reliabilityMin?: number;
+  diskGb?: number;
+  limit?: number;
+}
+
+export interface VastInstance {
+  id: number;
+  /** Vast's actual_status: running, loading, created, stopped, exited, offline, ... (null while provisioning). */
+  status: string | null;
+  label: string | null;
+  gpuName: string;
+  dphUsd: number;
+  publicIp: string | null;
+  sshHost: string | null;
+  sshPort: number | null;
+  startedAt: string | null;
+}
+
+const OfferWire = z.looseObject({
+  id: z.number().int().positive(),
+  gpu_name: z.string(),
+  num_gpus: z.number().int().positive(),
+  gpu_ram: z.number().min(0),
+  dph_total: z.number().min(0),
+  reliability2: z.number().min(0).max(1).optional(),
+  reliability: z.number().min(0).max(1).optional(),
+  disk_space: z.number().min(0),
+  geolocation: z.string().nullable().optional(),
+});
+const InstanceWire = z.looseObject({
+  id: z.number().int().positive(),
+  actual_status: z.string().nullable().optional(),
+  label: z.string().nullable().optional(),
+  gpu_name: z.string().nullable().optional(),
+  dph_total: z.number().min(0).nullable().optional(),
+  public_ipaddr: z.string().nullable().optional(),
+  ssh_host: z.string().nullable().optional(),
+  ssh_port: z.number().int().nullable().optional(),
+  start_date: z.number().nullable().optional(),
+});
+
+export class VastClient {
+  private readonly baseUrl: string;
+  constructor(private readonly opts: VastClientOptions) {
+    if (!opts.apiKey) throw new VastError("no Vast.ai API key: set VAST_API_KEY (or the stack's secret fleet:vastApiKey)", null, "no_key");
+    this.baseUrl = (opts.baseUrl ?? process.env.VAST_API_URL ?? "https://console.vast.ai/api/v0").replace(/\/$/, "");
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<any> {
+    const retries = this.opts.retries ?? 4;
+    const sleep = this.opts.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+    let last: VastError | undefined;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) await sleep((this.opts.backoffMs ?? 250) * 2 ** (attempt - 1));
+      let res: Response;
+      try {
+        res = await fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${this.opts.apiKey}`, Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
+        });
+      } catch (e) {
+        const timeout = (e as Error).name === "TimeoutError";
+        last = new VastError(`Vast.ai ${method} ${path.split("?")[0]}: ${timeout ? `no answer within ${this.opts.timeoutMs ?? 15_000} ms` : "network error"}`, null, timeout ? "timeout" : "network");
+        continue;
+      }
+      const text = await res.text();
+      let json: any;
+      try {
+        json = text ? JSON.parse(text) : {};
+      } catch {
+        json = { msg: text.slice(0, 200) };
+      }
+      if (res.ok && json?.success !== false) return json;
+      const detail = String(json?.msg ?? json?.error ?? res.statusText);
+      if (res.status === 401 || res.status === 403) throw new VastError(`Vast.ai rejected the API key (${res.status}): check VAST_API_KEY`, res.status, "unauthorized");
+      if (res.status === 429 || res.status >= 500) {
+        last = new VastError(`Vast.ai ${method} ${path.split("?")[0]}: ${res.status} ${detail}`, res.status, res.status === 429 ? "rate_limited" : "server_error");
+        continue;
+      }
+      throw new VastError(`Vast.ai ${method} ${path.split("?")[0]}: ${res.status} ${detail}`, res.status, String(json?.error ?? (res.status === 404 ? "not_found" : "bad_request")));
+    }
+    throw last!;
+  }
+
+  /** Offers meeting the requirements, cheapest first. */
+  async searchOffers(q: OfferQuery): Promise<VastOffer[]> {
+    const query: Record<string, unknown> = { rentable: { eq: true }, type: "on-demand", order: [["dph_total", "asc"]], limit: q.limit ?? 64 };
+    if (q.gpuName) query.gpu_name = { eq: q.gpuName };
+    if (q.gpuRamMinGb !== undefined) query.gpu_ram = { gte: q.gpuRamMinGb * 1024 };
+    if (q.maxDphUsd !== undefined) query.dph_total = { lte: q.maxDphUsd };
+    if (q.reliabilityMin !== undefined) query.reliability2 = { gte: q.reliabilityMin };
+    if (q.diskGb !== undefined) query.disk_space = { gte: q.diskGb };
+    const json = await this.request("GET", `/bundles/?q=${encodeURIComponent(JSON.stringify(query))}`);
+    const offers = z.array(OfferWire).safeParse(json?.offers);
+    if (!offers.success) throw new VastError(`Vast.ai returned malformed offers: ${offers.error.issues.map((i) => `offers[${i.path.join(".")}]: ${i.message}`).slice(0, 5).join("; ")}`, null, "malformed");
+    return offers.data
+      .map((o) => ({ id: o.id, gpuName: o.gpu_name, numGpus: o.num_gpus, gpuRamGb: o.gpu_ram / 1024, dphUsd: o.dph_total, reliability: o.reliability2 ?? o.reliability ?? 0, diskGb: o.disk_space, geolocation: o.geolocation ?? "" }))
+      .sort((a, b) => a.dphUsd - b.dphUsd || a.id - b.id);
+  }
+
+  /** Rents an offer. An offer that is gone is an OfferGoneError: nothing else is picked. */
+  async createInstance(offerId: number, spec: { image: string; diskGb: number; onstart: string; label: string; env?: Record<string, string> }): Promise<number> {
+    try {
+      const json = await this.request("PUT", `/asks/${offerId}/`, { client_id: "me", image: spec.image, disk: spec.diskGb, onstart: spec.onstart, runtype: "ssh", label: spec.label, env: spec.env ?? {} });
+      const id = Number(json?.new_contract);
+      if (!Number.isInteger(id) || id <= 0) throw new VastError(`Vast.ai created no instance for offer ${offerId}: ${JSON.stringify(json).slice(0, 200)}`, null, "malformed");
+      return id;
+    } catch (e) {
+      if (e instanceof VastError && (e.status === 404 || /no_such_ask|not available|already rented|unavailable/i.test(e.message + e.code))) {
+        throw new OfferGoneError(`offer ${offerId} is no longer available (rented or withdrawn since the search): search again and pick another`, e.status, "offer_gone");
+      }
+      throw e;
+    }
+  }
+
+  async showInstances(): Promise<VastInstance[]> {
+    const json = await this.request("GET", `/instances/?owner=me`);
+    const list = z.array(InstanceWire).safeParse(json?.instances);
+    if (!list.success) throw new VastError(`Vast.ai returned malformed instances: ${list.error.issues.map((i) => `instances[${i.path.join(".")}]: ${i.message}`).slice(0, 5).join("; ")}`, null, "malformed");
+    return list.data.map((i) => ({
+      id: i.id,
+      status: i.actual_status ?? null,
+      label: i.label ?? null,
+      gpuName: i.gpu_name ?? "",
+      dphUsd: i.dph_total ?? 0,
+      publicIp: i.public_ipaddr ?? null,
+      sshHost: i.ssh_host ?? null,
+      sshPort: i.ssh_port ?? null,
+      startedAt: i.start_date ? new Date(i.start_date * 1000).toISOString() : null,
+    }));
+  }
+
+  /** Destroys an instance; one that is already gone counts as destroyed. */
+  async destroyInstance(id: number): Promise<void> {
+    try {
+      await this.request("DELETE", `/instances/${id}/`);
+    } catch (e) {
+      if (e instanceof VastError && e.status === 404) return;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import * as http from "node:http";
+
+/**
+ * A local HTTP server speaking the documented Vast.ai REST API (api/v0): GET /bundles/?q=,
+ * PUT /asks/{id}/, GET /instances/, DELETE /instances/{id}/, with Bearer auth and the recorded
+ * response shapes ({offers: [...]}, {success, new_contract}, {instances: [...]}). Failures can be
+ * injected (status codes, slow answers); a rented offer disappears from search and a second PUT on
+ * it fails as the real API does.
+ */
+export interface OfferWire {
+  id: number;
+  gpu_name: string;
+  num_gpus: number;
+  gpu_ram: number;
+  dph_total: number;
+  reliability2: number;
+  disk_space: number;
+  geolocation: string;
+  rentable?: boolean;
+}
+
+export class VastDouble {
+  calls: { method: string; path: string; auth: string | undefined; body: any }[] = [];
+  failures: { status?: number; delayMs?: number }[] = [];
+  instances: any[] = [];
+  private nextId = 9_000_001;
+  private server?: http.Server;
+
+  constructor(public offers: OfferWire[], readonly apiKey = "vast-test-key") {}
+
+  async start(): Promise<string> {
+    this.server = http.createServer((req, res) => {
+      let raw = "";
+      req.on("data", (c) => (raw += c));
+      req.on("end", () => void this.handle(req, raw ? JSON.parse(raw) : undefined, res));
+    });
+    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
+    return `http://127.0.0.1:${(this.server.address() as { port: number }).port}/api/v0`;
+  }
+
+  stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    return new Promise((r) => this.server?.close(() => r()));
+  }
+
+  private send(res: http.ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  }
+
+  private async handle(req: http.IncomingMessage, body: any, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = url.pathname.replace(/^\/api\/v0/, "");
+    this.calls.push({ method: req.method ?? "", path: path + url.search, auth: req.headers.authorization, body });
+    const fail = this.failures.shift();
+    if (fail?.delayMs) await new Promise((r) => setTimeout(r, fail.delayMs));
+    if (fail?.status) return this.send(res, fail.status, { success: false, error: fail.status === 429 ? "rate_limited" : "server_error", msg: `injected ${fail.status}` });
+    if (req.headers.authorization !== `Bearer ${this.apiKey}`) return this.send(res, 401, { success: false, error: "auth_error", msg: "Invalid user key" });
+
+    if (req.method === "GET" && path === "/bundles/") {
+      const q = JSON.parse(url.searchParams.get("q") ?? "{}");
+      const ok = (v: number, c?: { gte?: number; lte?: number; eq?: unknown }) => !c || ((c.gte === undefined || v >= c.gte) && (c.lte === undefined || v <= c.lte));
+      const offers = this.offers
+        .filter((o) => o.rentable !== false)
+        .filter((o) => !q.gpu_name || o.gpu_name === q.gpu_name.eq)
+        .filter((o) => ok(o.gpu_ram, q.gpu_ram) && ok(o.dph_total, q.dph_total) && ok(o.reliability2, q.reliability2) && ok(o.disk_space, q.disk_space))
+        .sort((a, b) => a.dph_total - b.dph_total)
+        .slice(0, q.limit ?? 64);
+      return this.send(res, 200, { offers });
+    }
+    const ask = path.match(/^\/asks\/(\d+)\/$/);
+    if (req.method === "PUT" && ask) {
+      const offer = this.offers.find((o) => o.id === Number(ask[1]));
+      if (!offer || offer.rentable === false) return this.send(res, 400, { success: false, error: "no_such_ask", msg: `Instance type ${ask[1]} is no longer available.` });
+      offer.rentable = false;
+      const id = this.nextId++;
+      this.instances.push({ id, actual_status: "loading", label: body?.label ?? null, gpu_name: offer.gpu_name, dph_total: offer.dph_total, public_ipaddr: "203.0.113.10", ssh_host: "ssh5.vast.ai", ssh_port: 20000 + (id % 1000), start_date: 1_795_000_000, image_uuid: body?.image, disk_space: body?.disk, onstart: body?.onstart });
+      return this.send(res, 200, { success: true, new_contract: id });
+    }
+    if (req.method === "GET" && path === "/instances/") return this.send(res, 200, { instances: this.instances });
+    const inst = path.match(/^\/instances\/(\d+)\/$/);
+    if (req.method === "DELETE" && inst) {
+      const i = this.instances.findIndex((x) => x.id === Number(inst[1]));
+      if (i < 0) return this.send(res, 404, { success: false, error: "no_such_instance", msg: "Instance not found" });
+      this.instances.splice(i, 1);
+      return this.send(res, 200, { success: true });
+    }
+    return this.send(res, 404, { success: false, error: "not_found", msg: path });
+  }
+}
