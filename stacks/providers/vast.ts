@@ -1,0 +1,80 @@
+import * as pulumi from "@pulumi/pulumi";
+import { VastClient } from "../../reconciler/vast/client";
+
+/**
+ * Dynamic provider for a Vast.ai GPU instance. The API key comes from VAST_API_KEY at run time and
+ * is never an input, an output or part of the state. Create rents exactly the given offer (an offer
+ * that is gone is an error: nothing else is picked) and labels the instance with its pair; a create
+ * that finds another instance of the same pair (a racing create won) destroys its own and reports it.
+ */
+
+export interface VastInstanceInputs {
+  offerId: number;
+  pairId: string;
+  image: string;
+  diskGb: number;
+  onstart: string;
+  /** Optional base URL (tests, proxies); default VAST_API_URL or the public API. */
+  apiUrl?: string;
+}
+export interface VastInstanceOutputs extends VastInstanceInputs {
+  instanceId: number;
+  status: string;
+  publicIp: string;
+  sshHost: string;
+  sshPort: number;
+  dphUsd: number;
+  label: string;
+}
+
+export function pairLabel(pairId: string): string {
+  return `fleet-pair-${pairId}`;
+}
+
+function client(apiUrl?: string): VastClient {
+  return new VastClient({ apiKey: process.env.VAST_API_KEY ?? "", baseUrl: apiUrl });
+}
+
+export const vastInstanceProvider = {
+  async create(inputs: VastInstanceInputs): Promise<{ id: string; outs: VastInstanceOutputs }> {
+    const c = client(inputs.apiUrl);
+    const label = pairLabel(inputs.pairId);
+    const existing = (await c.showInstances()).filter((i) => i.label === label);
+    if (existing.length) throw new Error(`pair ${inputs.pairId} already has Vast instance ${existing.map((i) => i.id).join(", ")}: not renting a second GPU (import it or destroy it first)`);
+    const id = await c.createInstance(inputs.offerId, { image: inputs.image, diskGb: inputs.diskGb, onstart: inputs.onstart, label });
+    const mine = (await c.showInstances()).filter((i) => i.label === label).sort((a, b) => a.id - b.id);
+    if (mine.length > 1) {
+      // Another create for this pair won the race: keep the first, give back ours, and say so.
+      await c.destroyInstance(id);
+      throw new Error(`a racing create for pair ${inputs.pairId} also rented instance ${mine.find((i) => i.id !== id)!.id}; destroyed ours (${id}) so only one bills`);
+    }
+    const inst = mine.find((i) => i.id === id);
+    return { id: String(id), outs: { ...inputs, instanceId: id, status: inst?.status ?? "created", publicIp: inst?.publicIp ?? "", sshHost: inst?.sshHost ?? "", sshPort: inst?.sshPort ?? 0, dphUsd: inst?.dphUsd ?? 0, label } };
+  },
+  /** What Vast reports: an instance that vanished reads as gone; a stopped or exited one shows its status. */
+  async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
+    const inst = (await client(props.apiUrl).showInstances()).find((i) => String(i.id) === id);
+    if (!inst) return { id: "", props: {} } as pulumi.dynamic.ReadResult;
+    return { id, props: { ...props, status: inst.status ?? "created", publicIp: inst.publicIp ?? "", sshHost: inst.sshHost ?? "", sshPort: inst.sshPort ?? 0, dphUsd: inst.dphUsd } };
+  },
+  async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
+    const keys = ["offerId", "pairId", "image", "diskGb", "onstart"] as const;
+    const replaces = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    const stopped = olds.status !== undefined && !["running", "loading", "created"].includes(olds.status);
+    // A GPU that stopped or exited cannot be restarted here: replacing it rents the offer again.
+    return { changes: replaces.length > 0 || stopped, replaces: stopped ? [...replaces, "status"] : replaces, deleteBeforeReplace: true };
+  },
+  async delete(id: string, props: VastInstanceOutputs): Promise<void> {
+    await client(props.apiUrl).destroyInstance(Number(id));
+  },
+};
+
+type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+export class VastInstance extends pulumi.dynamic.Resource {
+  declare readonly publicIp: pulumi.Output<string>;
+  declare readonly instanceId: pulumi.Output<number>;
+  declare readonly status: pulumi.Output<string>;
+  constructor(name: string, args: In<VastInstanceInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(vastInstanceProvider, name, { ...args, instanceId: undefined, status: undefined, publicIp: undefined, sshHost: undefined, sshPort: undefined, dphUsd: undefined, label: undefined }, opts, "fleet", "VastInstance");
+  }
+}
