@@ -5,6 +5,7 @@ import type { DesiredFleet, FleetPolicy } from "../reconciler/model";
 import { BurstPool } from "./burst";
 import { HpcCluster } from "./hpc";
 import { SpotPool } from "./pool";
+import { StandbyPair } from "./standby";
 
 /**
  * Reads and validates `fleet:policy` and `fleet:desired` (FLEET_* overrides apply, as in the CLI).
@@ -22,5 +23,6 @@ export function defineFleet(desired: DesiredFleet, policy: FleetPolicy) {
   const burst = new BurstPool("burst", { vms: desired.burst.vms, owner: policy.owner, policy: policy.burst });
   const hpc = desired.hpc ? new HpcCluster(desired.hpc.name, { spec: desired.hpc }) : undefined;
   const pool = desired.pool ? new SpotPool("pool", { pool: desired.pool, owner: policy.owner, policy: policy.pool }) : undefined;
-  return { burst, hpc, pool };
+  const standby = desired.standby.pairs.map((pair) => new StandbyPair(`pair-${pair.pairId}`, { pair, owner: policy.owner, policy: policy.standby }));
+  return { burst, hpc, pool, standby };
 }

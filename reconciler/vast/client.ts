@@ -47,28 +47,35 @@ export interface VastInstance {
   startedAt: string | null;
 }
 
-const OfferWire = z.looseObject({
-  id: z.number().int().positive(),
-  gpu_name: z.string(),
-  num_gpus: z.number().int().positive(),
-  gpu_ram: z.number().min(0),
-  dph_total: z.number().min(0),
-  reliability2: z.number().min(0).max(1).optional(),
-  reliability: z.number().min(0).max(1).optional(),
-  disk_space: z.number().min(0),
-  geolocation: z.string().nullable().optional(),
-});
-const InstanceWire = z.looseObject({
-  id: z.number().int().positive(),
-  actual_status: z.string().nullable().optional(),
-  label: z.string().nullable().optional(),
-  gpu_name: z.string().nullable().optional(),
-  dph_total: z.number().min(0).nullable().optional(),
-  public_ipaddr: z.string().nullable().optional(),
-  ssh_host: z.string().nullable().optional(),
-  ssh_port: z.number().int().nullable().optional(),
-  start_date: z.number().nullable().optional(),
-});
+/**
+ * Response schemas, built on call rather than held at module level: the provider that uses this
+ * client is serialized by Pulumi, which can capture the zod package but not schema instances.
+ */
+function wire() {
+  const OfferWire = z.looseObject({
+    id: z.number().int().positive(),
+    gpu_name: z.string(),
+    num_gpus: z.number().int().positive(),
+    gpu_ram: z.number().min(0),
+    dph_total: z.number().min(0),
+    reliability2: z.number().min(0).max(1).optional(),
+    reliability: z.number().min(0).max(1).optional(),
+    disk_space: z.number().min(0),
+    geolocation: z.string().nullable().optional(),
+  });
+  const InstanceWire = z.looseObject({
+    id: z.number().int().positive(),
+    actual_status: z.string().nullable().optional(),
+    label: z.string().nullable().optional(),
+    gpu_name: z.string().nullable().optional(),
+    dph_total: z.number().min(0).nullable().optional(),
+    public_ipaddr: z.string().nullable().optional(),
+    ssh_host: z.string().nullable().optional(),
+    ssh_port: z.number().int().nullable().optional(),
+    start_date: z.number().nullable().optional(),
+  });
+  return { OfferWire, InstanceWire };
+}
 
 export class VastClient {
   private readonly baseUrl: string;
@@ -124,7 +131,7 @@ export class VastClient {
     if (q.reliabilityMin !== undefined) query.reliability2 = { gte: q.reliabilityMin };
     if (q.diskGb !== undefined) query.disk_space = { gte: q.diskGb };
     const json = await this.request("GET", `/bundles/?q=${encodeURIComponent(JSON.stringify(query))}`);
-    const offers = z.array(OfferWire).safeParse(json?.offers);
+    const offers = z.array(wire().OfferWire).safeParse(json?.offers);
     if (!offers.success) throw new VastError(`Vast.ai returned malformed offers: ${offers.error.issues.map((i) => `offers[${i.path.join(".")}]: ${i.message}`).slice(0, 5).join("; ")}`, null, "malformed");
     return offers.data
       .map((o) => ({ id: o.id, gpuName: o.gpu_name, numGpus: o.num_gpus, gpuRamGb: o.gpu_ram / 1024, dphUsd: o.dph_total, reliability: o.reliability2 ?? o.reliability ?? 0, diskGb: o.disk_space, geolocation: o.geolocation ?? "" }))
@@ -148,7 +155,7 @@ export class VastClient {
 
   async showInstances(): Promise<VastInstance[]> {
     const json = await this.request("GET", `/instances/?owner=me`);
-    const list = z.array(InstanceWire).safeParse(json?.instances);
+    const list = z.array(wire().InstanceWire).safeParse(json?.instances);
     if (!list.success) throw new VastError(`Vast.ai returned malformed instances: ${list.error.issues.map((i) => `instances[${i.path.join(".")}]: ${i.message}`).slice(0, 5).join("; ")}`, null, "malformed");
     return list.data.map((i) => ({
       id: i.id,

@@ -74,6 +74,8 @@ export class VastInstance extends pulumi.dynamic.Resource {
   declare readonly publicIp: pulumi.Output<string>;
   declare readonly instanceId: pulumi.Output<number>;
   declare readonly status: pulumi.Output<string>;
+  declare readonly sshHost: pulumi.Output<string>;
+  declare readonly sshPort: pulumi.Output<number>;
   constructor(name: string, args: In<VastInstanceInputs>, opts?: pulumi.CustomResourceOptions) {
     super(vastInstanceProvider, name, { ...args, instanceId: undefined, status: undefined, publicIp: undefined, sshHost: undefined, sshPort: undefined, dphUsd: undefined, label: undefined }, opts, "fleet", "VastInstance");
   }

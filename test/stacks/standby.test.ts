@@ -1,0 +1,82 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, outputValue, type Created } from "./mocks";
+import { StandbyPolicySchema, type Pair } from "../../reconciler/model";
+import { continentOf, standbyRegionFor } from "../../reconciler/standby/geo";
+import { sshOpenToWorldViolations, requiredLabelViolations } from "../../policies/rules";
+
+let created: Created[];
+before(() => {
+  created = installMocks();
+});
+
+const policy = StandbyPolicySchema.parse({ syncPaths: ["/workspace", "/root/models"] });
+const pair = (over: Partial<Pair> = {}): Pair => ({ pairId: "a", state: "running", gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "Germany, DE" }, standby: { region: standbyRegionFor("Germany, DE", policy.regionByContinent), machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T12:00:00.000Z", ...over });
+
+async function build(name: string, p: Pair) {
+  const { StandbyPair } = await import("../../stacks/standby");
+  const before = created.length;
+  const c = new StandbyPair(name, { pair: p, owner: "alice", policy });
+  await outputValue(c.diskName);
+  await new Promise((r) => setTimeout(r, 100));
+  return { c, res: created.slice(before) };
+}
+
+test("standby region follows the GPU's continent", () => {
+  assert.equal(continentOf("US, CA"), "NA");
+  assert.equal(continentOf("Germany, DE"), "EU");
+  assert.equal(standbyRegionFor("Japan, JP", policy.regionByContinent), "asia-east1");
+  assert.equal(standbyRegionFor("California, US", policy.regionByContinent), "us-central1");
+  assert.throws(() => standbyRegionFor("Atlantis", policy.regionByContinent), /cannot tell the continent of the GPU's location 'Atlantis'/);
+});
+
+test("StandbyPair: GPU, Spot standby in the GPU's continent, its own data disk, SSH only from the GPU", async () => {
+  const { res } = await build("pair-a", pair());
+  const vm = res.find((r) => r.type === "gcp:compute/instance:Instance")!;
+  assert.equal(vm.inputs.zone, "europe-west1-b");
+  assert.equal(vm.inputs.machineType, "e2-medium");
+  assert.equal(vm.inputs.scheduling.provisioningModel, "SPOT");
+  const disk = res.find((r) => r.type === "gcp:compute/disk:Disk")!;
+  assert.equal(disk.inputs.size, 100);
+  assert.deepEqual(requiredLabelViolations({ type: disk.type, props: disk.inputs }), []);
+  assert.equal(vm.inputs.attachedDisks[0].source, `${disk.name}-id`, "the disk is attached, not the boot disk: it outlives the VM");
+  const gpu = res.find((r) => r.type === "pulumi-nodejs:dynamic/fleet:VastInstance")!;
+  assert.equal(gpu.inputs.offerId, 101);
+  const fw = res.find((r) => r.type === "gcp:compute/firewall:Firewall")!;
+  assert.equal(fw.inputs.sourceRanges.length, 1);
+  assert.match(fw.inputs.sourceRanges[0], /\/32$/);
+  assert.deepEqual(fw.inputs.allows, [{ protocol: "tcp", ports: ["22"] }]);
+  assert.deepEqual(sshOpenToWorldViolations({ type: fw.type, props: fw.inputs }), []);
+  const sync = res.find((r) => r.type === "command:remote:Command")!;
+  assert.ok(sync, "the sync unit is installed by a remote command");
+});
+
+test("StandbyPair: the private key is a secret; the sync install pins the host key and runs every 30 s", async () => {
+  const { c, res } = await build("pair-b", pair({ pairId: "b" }));
+  assert.equal(await pulumi.isSecret(c.privateKey), true);
+  const sync = res.find((r) => r.type === "command:remote:Command")!;
+  // The install command carries the private key, so it reaches the engine as a secret value.
+  const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+  assert.equal(typeof sync.inputs.create, "object");
+  assert.ok(SECRET_SIG in sync.inputs.create, "the install command is a secret");
+  const create: string = sync.inputs.create.value;
+  assert.match(create, /StrictHostKeyChecking=yes/);
+  assert.match(create, /FLEET_SYNC_INTERVAL=30/);
+  assert.match(create, /FLEET_SYNC_PATHS="\/workspace \/root\/models"/);
+  assert.match(create, /198\.51\.100\.20 ssh-ed25519/, "the standby's host key is pinned for its address");
+  assert.doesNotMatch(create, /\{\{/);
+  const vm = res.find((r) => r.type === "gcp:compute/instance:Instance")!;
+  assert.ok(SECRET_SIG in vm.inputs.metadataStartupScript, "the startup script (host private key) is a secret");
+});
+
+test("StandbyPair: when the GPU is lost the standby and its disk stay (protected); no GPU, no SSH opening", async () => {
+  const { c, res } = await build("pair-c", pair({ pairId: "c", state: "gpu-lost", gpu: null }));
+  assert.ok(res.find((r) => r.type === "gcp:compute/instance:Instance"), "the standby stays");
+  assert.ok(res.find((r) => r.type === "gcp:compute/disk:Disk"), "its disk stays");
+  assert.equal((c.dataDisk as unknown as { __protect: boolean }).__protect, true, "the disk cannot be deleted while the pair is gpu-lost");
+  assert.equal(res.find((r) => r.type === "pulumi-nodejs:dynamic/fleet:VastInstance"), undefined);
+  assert.equal(res.find((r) => r.type === "gcp:compute/firewall:Firewall"), undefined);
+  const running = await build("pair-d", pair({ pairId: "d" }));
+  assert.equal((running.c.dataDisk as unknown as { __protect: boolean }).__protect, false);
+});
