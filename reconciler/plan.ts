@@ -127,9 +127,14 @@ export function renderPlanMarkdown(plan: Plan & { preview?: { counts: Record<str
   return out.join("\n") + "\n";
 }
 
+/** Signals that observed nothing, at a clock value (plans that are not made from signals). */
+export function emptySignals(atIso: string): Signals {
+  return SignalsSchema.parse({ at: atIso, pressure: { samples: [] }, prices: [], budget: null });
+}
+
 /** A plan for a change asked for by hand (e.g. `fleet hpc stop`): the applied fleet with one area replaced. */
 export function manualPlan(args: { stack: string; atIso: string; previous: DesiredFleet; desired: DesiredFleet; decision: Decision; dailyBudgetUsd: number }): Plan {
-  const signals: Signals = SignalsSchema.parse({ at: args.atIso, pressure: { samples: [] }, prices: [], budget: null });
+  const signals = emptySignals(args.atIso);
   const previousHourlyUsd = hourlyOf(args.previous);
   const hourlyUsd = hourlyOf(args.desired);
   return {

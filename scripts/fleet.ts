@@ -6,6 +6,13 @@ import { hpcChangeCommand, hpcStatusCommand, hpcValidateCommand } from "./comman
 import { backtestCommand, forecastEvalCommand } from "./commands/pool";
 import { applyCommand, driftCommand, modeCommand, reconcileCommand, recoverCommand } from "./commands/reconcile";
 
+/** A command action that gets its options plus the global --stack, and sets the exit code. */
+function withStack<T extends object>(fn: (opts: T & { stack: string }) => Promise<number>) {
+  return async (opts: T, cmd: Command) => {
+    process.exitCode = await fn({ ...opts, stack: cmd.optsWithGlobals().stack });
+  };
+}
+
 /**
  * The fleet CLI. Exit codes: 0 ok, 1 failure, 2 bad input or config, 3 drift found,
  * 4 blocked by policy or budget. Every error goes through `main`'s one handler.
@@ -25,26 +32,20 @@ export function buildProgram(): Command {
     .option("--out <file>", "write the plan (review artifact) as JSON")
     .option("--markdown <file>", "write the plan as Markdown for review")
     .option("--applied", "plan the applied desired fleet as it is, no decisions (CI: preview a code change)")
-    .action(async (opts, cmd) => {
-      process.exitCode = await planCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(planCommand));
 
   program
     .command("status")
     .description("the fleet as the journal knows it: last plan, running VMs, spend today")
     .option("--json", "print JSON")
-    .action(async (opts, cmd) => {
-      process.exitCode = await statusCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(statusCommand));
 
   program
     .command("costs")
     .description("spend per UTC day and area from the journal, against the daily budget")
     .option("--json", "print JSON")
     .addOption(new Option("--days <n>", "how many days back").default("7"))
-    .action(async (opts, cmd) => {
-      process.exitCode = await costsCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(costsCommand));
 
   const hpc = program.command("hpc").description("the libvirt/QEMU cluster (hpc area)");
   hpc
@@ -52,17 +53,13 @@ export function buildProgram(): Command {
     .description("read the cluster from libvirt directly: state, vCPU, memory, IP, disk of every node (no Pulumi needed)")
     .option("--spec <file>", "cluster spec (JSON/YAML) instead of the stack's desired.hpc")
     .option("--json", "print JSON")
-    .action(async (opts, cmd) => {
-      process.exitCode = await hpcStatusCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(hpcStatusCommand));
   hpc
     .command("validate")
     .description("check a cluster spec against this host and list every problem (exit 2 if any)")
     .option("--spec <file>", "cluster spec (JSON/YAML) instead of the stack's desired.hpc")
     .option("--json", "print JSON")
-    .action(async (opts, cmd) => {
-      process.exitCode = await hpcValidateCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(hpcValidateCommand));
 
   for (const action of ["up", "start", "stop", "destroy"] as const) {
     const c = hpc
@@ -77,9 +74,7 @@ export function buildProgram(): Command {
       );
     if (action === "up") c.option("--spec <file>", "cluster spec (JSON/YAML); default: the stack's desired.hpc");
     if (action === "destroy") c.option("--force", "do not ask for confirmation");
-    c.action(async (opts, cmd) => {
-      process.exitCode = await hpcChangeCommand({ stack: cmd.optsWithGlobals().stack, action, ...opts });
-    });
+    c.action(withStack((o) => hpcChangeCommand({ ...o, action })));
   }
 
   program
@@ -93,9 +88,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--switch-penalty-hours <h>", "cost of one switch, in hours of the new pool's price").default("1"))
     .option("--gpu", "allow GPU machine types")
     .option("--json", "print {hours, costUsd, onDemandCostUsd, savingsPct, switches, oracleCostUsd, oracleRatio, stayCostUsd}")
-    .action(async (opts, cmd) => {
-      process.exitCode = await backtestCommand({ ...opts, stack: cmd.optsWithGlobals().stack });
-    });
+    .action(withStack(backtestCommand));
 
   program
     .command("forecast-eval")
@@ -111,9 +104,7 @@ export function buildProgram(): Command {
     .command("drift")
     .description("compare desired (fresh signals) with applied config, and the world with the state; exit 3 on drift")
     .option("--json", "print JSON")
-    .action(async (opts, cmd) => {
-      process.exitCode = await driftCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(driftCommand));
 
   program
     .command("reconcile")
@@ -123,18 +114,14 @@ export function buildProgram(): Command {
     .option("--dry-run", "write nothing anywhere; print what the cycle would do")
     .option("--mode <mode>", "auto (apply) or review (write the review artifact); default: reconcile.mode")
     .option("--json", "print the cycle result as JSON (--once)")
-    .action(async (opts, cmd) => {
-      process.exitCode = await reconcileCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(reconcileCommand));
 
   program
     .command("apply")
     .description("apply exactly a reviewed plan; refuses (exit 4) if the stack or desired state moved since")
     .option("--plan <file>", "plan.json written by fleet plan --out or a review-mode cycle")
     .option("--applied", "converge on the applied desired fleet with this revision's code (CI after a merge)")
-    .action(async (opts, cmd) => {
-      process.exitCode = await applyCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(applyCommand));
 
   program
     .command("mode <mode>")
@@ -149,9 +136,7 @@ export function buildProgram(): Command {
     .command("recover")
     .description("list pending operations left by an interrupted update; --yes clears them and refreshes")
     .option("--yes", "clear them")
-    .action(async (opts, cmd) => {
-      process.exitCode = await recoverCommand({ stack: cmd.optsWithGlobals().stack, ...opts });
-    });
+    .action(withStack(recoverCommand));
 
   return program;
 }

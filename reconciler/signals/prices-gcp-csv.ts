@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
-import * as zlib from "node:zlib";
 import { InputError, type Problem } from "../errors";
 import { PriceRecordSchema, type PriceRecord } from "../model";
 import type { PriceSource } from "./types";
+import { readTextFile } from "./read-file";
 
 const HEADER = "week_start_utc,machine_type,region,vcpu,ram_gb,gpu,gpu_count,on_demand_hour,spot_hour";
 
@@ -46,9 +46,18 @@ export function parseGcpWeeklyCsv(text: string, file: string): GcpPriceRow[] {
 }
 
 export function readPriceFileText(file: string): string {
-  if (!fs.existsSync(file)) throw new InputError("price file", [{ field: "signals.pricesFile", message: `${file} does not exist; set signals.pricesFile (or FLEET_SIGNALS_PRICES_FILE) to a GCP weekly price CSV` }]);
-  const buf = fs.readFileSync(file);
-  return (file.endsWith(".gz") ? zlib.gunzipSync(buf) : buf).toString("utf8");
+  return readTextFile(file, "signals.pricesFile", "set signals.pricesFile (or FLEET_SIGNALS_PRICES_FILE) to a GCP weekly price CSV");
+}
+
+/** Parsed rows per file, reused while the file is unchanged (a cycle gathers twice; a schedule, every tick). */
+const parsed = new Map<string, { mtimeMs: number; size: number; rows: GcpPriceRow[] }>();
+function rowsOf(file: string): GcpPriceRow[] {
+  const st = fs.existsSync(file) ? fs.statSync(file) : undefined;
+  const hit = parsed.get(file);
+  if (st && hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.rows;
+  const rows = parseGcpWeeklyCsv(readPriceFileText(file), file);
+  if (st) parsed.set(file, { mtimeMs: st.mtimeMs, size: st.size, rows });
+  return rows;
 }
 
 /** The newest snapshot of each (region, machine type) at or before a clock; the rest is history. */
@@ -72,7 +81,7 @@ export class GcpCsvPriceSource implements PriceSource {
   constructor(private readonly file: string, private readonly atMs: () => number, private readonly historyDays = 60) {}
   async prices(): Promise<PriceRecord[]> {
     const at = this.atMs();
-    const rows = parseGcpWeeklyCsv(readPriceFileText(this.file), this.file);
+    const rows = rowsOf(this.file);
     const newest = Math.max(...latestSnapshot(rows, at).map((r) => Date.parse(r.at!)), -Infinity);
     const from = newest - this.historyDays * 86_400_000;
     return rows.filter((r) => Date.parse(r.at!) <= at && Date.parse(r.at!) >= from).map(({ gpu: _g, gpuCount: _c, ...p }) => p);

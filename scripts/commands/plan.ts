@@ -4,7 +4,7 @@ import { stackContext, journalPath, liveSources } from "../../reconciler/context
 import { findPulumiCli, INSTALL_PULUMI_HINT } from "../../reconciler/engine";
 import { EXIT, InputError } from "../../reconciler/errors";
 import { Journal } from "../../reconciler/journal";
-import { buildPlan, manualPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
+import { buildPlan, emptySignals, manualPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
 import { readSignalsFile } from "../../reconciler/signals/file";
 import { gatherSignals } from "../../reconciler/signals/gather";
 import type { PreviewSummary } from "../../reconciler/apply/types";
@@ -37,7 +37,7 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
     const now = () => Date.now();
     const signals =
       fileSignals ??
-      (opts.applied ? manualPlan({ stack: cfg.stack, atIso: new Date().toISOString(), previous: cfg.desired, desired: cfg.desired, dailyBudgetUsd: 0, decision: { area: "burst", kind: "noop", reason: "-", from: null, to: null } }).signals : undefined) ??
+      (opts.applied ? emptySignals(new Date().toISOString()) : undefined) ??
       (await gatherSignals(liveSources(cfg, journal, now), now, (source, err) => process.stderr.write(`fleet: ${source} signal unavailable (${String(err)}); failing closed\n`)));
     const source = opts.signals ? `file:${path.basename(opts.signals)}` : "live";
     const plan = opts.applied

@@ -1,17 +1,12 @@
-import * as fs from "node:fs";
-import * as zlib from "node:zlib";
 import { backtest } from "../../reconciler/backtest";
 import { EXIT, InputError, type Problem } from "../../reconciler/errors";
 import { rollingEvaluation } from "../../reconciler/forecast";
 import { parseSeriesCsv } from "../../reconciler/signals/prices-aws-tsv";
 import { parseGcpWeeklyCsv } from "../../reconciler/signals/prices-gcp-csv";
 import { round } from "../../reconciler/decide/time";
+import { readTextFile } from "../../reconciler/signals/read-file";
 
-function readText(file: string, flag: string): string {
-  if (!fs.existsSync(file)) throw new InputError(flag, [{ field: flag, message: `${file} does not exist` }]);
-  const buf = fs.readFileSync(file);
-  return (file.endsWith(".gz") ? zlib.gunzipSync(buf) : buf).toString("utf8");
-}
+const readText = (file: string, flag: string) => readTextFile(file, flag, `pass an existing file to ${flag}`);
 
 /** "1h", "30m", "2.5h", "90s" -> milliseconds. */
 export function parseDuration(text: string): number | undefined {

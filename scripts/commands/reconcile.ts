@@ -134,17 +134,16 @@ async function applyAppliedCommand(stack: string): Promise<number> {
 }
 
 async function applyPlanFile(stack: string, planPath: string): Promise<number> {
-  const opts = { stack, plan: planPath };
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(opts.plan, "utf8"));
+    raw = JSON.parse(fs.readFileSync(planPath, "utf8"));
   } catch (e) {
-    throw new InputError("--plan", [{ field: opts.plan, message: `cannot read a plan: ${(e as Error).message.split("\n")[0]}` }]);
+    throw new InputError("--plan", [{ field: planPath, message: `cannot read a plan: ${(e as Error).message.split("\n")[0]}` }]);
   }
   const parsed = PlanArtifactSchema.safeParse(raw);
-  if (!parsed.success) throw new InputError(`plan ${opts.plan}`, problemsFromZod(opts.plan, parsed.error));
+  if (!parsed.success) throw new InputError(`plan ${planPath}`, problemsFromZod(planPath, parsed.error));
   const planFile = parsed.data;
-  const cfg = stackContext(opts.stack);
+  const cfg = stackContext(stack);
   if (planFile.stack !== cfg.stack) throw new InputError("--plan", [{ field: "stack", message: `the plan is for stack '${planFile.stack}', not '${cfg.stack}'` }]);
   const applier = await openApplier(cfg, "fleet apply");
   const applied = await applier.appliedDesired();
@@ -152,7 +151,7 @@ async function applyPlanFile(stack: string, planPath: string): Promise<number> {
   if (digest(applied) !== digest(planFile.previous)) moved.push("the applied desired state changed since the plan was made");
   if (planFile.stackVersion != null && (await applier.stackVersion()) !== planFile.stackVersion) moved.push(`the stack was updated since the plan was made (version ${planFile.stackVersion} -> ${await applier.stackVersion()})`);
   if (moved.length) {
-    process.stderr.write(`fleet: refusing to apply ${opts.plan}: ${moved.join("; ")}. Make a new plan. Nothing was changed.\n`);
+    process.stderr.write(`fleet: refusing to apply ${planPath}: ${moved.join("; ")}. Make a new plan. Nothing was changed.\n`);
     return EXIT.blocked;
   }
   const journal = openJournal(cfg);

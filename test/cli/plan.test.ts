@@ -21,7 +21,7 @@ function journalDigest(dir: string): string {
 }
 
 /** Records one good plan (so a journal exists), then runs a bad one and checks nothing changed. */
-function expectBadInput(args: { signals?: unknown; stackYaml?: string; env?: Record<string, string>; field: RegExp }) {
+function expectBadInput(args: { signals?: unknown; stackYaml?: string; env?: Record<string, string>; field: RegExp; extraArgs?: string[] }) {
   const dir = tempProject(args.stackYaml ?? STACK);
   const seeded = args.stackYaml === undefined;
   if (seeded) {
@@ -29,7 +29,7 @@ function expectBadInput(args: { signals?: unknown; stackYaml?: string; env?: Rec
     assert.equal(ok.code, 0, ok.stderr);
   }
   const before = journalDigest(dir);
-  const cli = ["plan", "--stack", "test", "--json"];
+  const cli = ["plan", "--stack", "test", "--json", ...(args.extraArgs ?? [])];
   if (args.signals !== undefined) cli.push("--signals", writeJson(dir, "bad.json", args.signals));
   const r = runFleet(cli, { cwd: dir, env: args.env });
   assert.equal(r.code, 2, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
@@ -132,4 +132,12 @@ test("cli costs/status on a fresh project create no journal", () => {
   assert.equal(runFleet(["costs", "--stack", "test", "--json"], { cwd: dir }).code, 0);
   assert.equal(runFleet(["costs", "--stack", "test", "--days", "0"], { cwd: dir }).code, 2);
   assert.equal(fs.existsSync(path.join(dir, ".fleet")), false);
+});
+
+test("cli plan: --applied with --signals exits 2 naming the flag and writes nothing", () => {
+  expectBadInput({ signals: goodSignals(), field: /--applied: --applied plans the applied fleet without signals/, extraArgs: ["--applied"] });
+});
+
+test("cli plan: a map variable that is not JSON exits 2 naming the variable", () => {
+  expectBadInput({ signals: goodSignals(), env: { FLEET_STANDBY_REGION_BY_CONTINENT: "NA=us-east1" }, field: /FLEET_STANDBY_REGION_BY_CONTINENT: must be a JSON object/ });
 });
