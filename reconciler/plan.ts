@@ -73,7 +73,10 @@ const money = (n: number | null, digits = 4) => (n === null ? "unknown" : `$${n.
 function desiredLines(d: DesiredFleet): string[] {
   const lines = [`burst: ${d.burst.vms.length} VM${d.burst.vms.length === 1 ? "" : "s"}`];
   for (const vm of d.burst.vms) lines.push(`  ${vm.name}  ${vm.machineType}  ${vm.zone}  $${vm.spotHourUsd}/h  expires ${vm.expiresAt}`);
-  for (const area of ["pool", "standby"] as const) lines.push(`${area}: ${d[area] === null ? "not managed" : "carried through unchanged"}`);
+  const p = d.pool;
+  lines.push(p ? `pool: ${p.instanceType} in ${p.region}${p.zone ? `/${p.zone}` : ""} (${p.market}, $${p.hourUsd}/h)` : "pool: not managed");
+  const pairs = d.standby.pairs;
+  lines.push(`standby: ${pairs.length} pair${pairs.length === 1 ? "" : "s"}${pairs.length ? ` (${pairs.map((x) => `${x.pairId} ${x.state}`).join(", ")})` : ""}`);
   const h = d.hpc;
   lines.push(h ? `hpc: cluster ${h.name} on ${h.uri}: 1 controller + ${h.compute.count} compute, ${h.running ? "running" : "shut off"}` : "hpc: not managed");
   return lines;
