@@ -3,7 +3,7 @@ import { changedAreas, gateAreas, planShape } from "./gate";
 import type { Journal } from "./journal";
 import { buildPlan, type Plan } from "./plan";
 import { AREAS, type Area, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
-import { PendingOperationsError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type UpSummary } from "./apply/types";
+import { PendingOperationsError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./apply/types";
 
 export interface CycleDeps {
   stack: string;
@@ -93,14 +93,14 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
 }
 
 /** Applies a plan's desired fleet, journals the result and VM lifetimes, and runs the circuit breaker. */
-export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">, plan: Plan, planId: number | null, applied: DesiredFleet): Promise<CycleResult> {
+export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">, plan: Plan, planId: number | null, applied: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<CycleResult> {
   const { journal, stack } = deps;
   const nowIso = () => new Date(deps.clock()).toISOString();
   const base = { plan, configDrift: plan.desiredDiff, infraDrift: [] as ResourceChange[] };
   const areas = changedAreas(applied, plan.desired);
   const startedAt = nowIso();
   try {
-    const up = await deps.applier.up(plan.desired);
+    const up = await deps.applier.up(plan.desired, onProgress);
     const finishedAt = nowIso();
     journal.transaction(() => {
       journal.recordApply({ stack, planId, startedAt, finishedAt, status: "succeeded", summary: up.counts });
@@ -131,10 +131,19 @@ export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">,
   }
 }
 
-/** Burst VM lifetimes (the basis of spend): started for new VMs, ended for removed ones. */
+/**
+ * Lifetimes (the basis of spend): burst VMs and the pairs' GPUs (one per pair and offer), started
+ * when they appear in the applied fleet, ended when they leave it.
+ */
 function recordLifetimes(journal: Journal, stack: string, applied: DesiredFleet, desired: DesiredFleet, atIso: string): void {
-  const before = new Map(applied.burst.vms.map((v) => [v.name, v]));
-  const after = new Map(desired.burst.vms.map((v) => [v.name, v]));
-  for (const [name, vm] of after) if (!before.has(name)) journal.startLifetime({ stack, area: "burst", name, provider: "gcp", zone: vm.zone, machineType: vm.machineType, hourUsd: vm.spotHourUsd, startedAt: atIso });
+  type Rented = { area: "burst" | "standby"; provider: string; zone: string; machineType: string; hourUsd: number };
+  const rented = (d: DesiredFleet) =>
+    new Map<string, Rented>([
+      ...d.burst.vms.map((v) => [v.name, { area: "burst", provider: "gcp", zone: v.zone, machineType: v.machineType, hourUsd: v.spotHourUsd }] as const),
+      ...d.standby.pairs.flatMap((p) => (p.state !== "gpu-lost" && p.gpu ? [[`gpu-${p.pairId}-${p.gpu.offerId}`, { area: "standby", provider: "vast", zone: p.gpu.geolocation, machineType: p.gpu.gpuName, hourUsd: p.gpu.dphUsd }] as const] : [])),
+    ]);
+  const before = rented(applied);
+  const after = rented(desired);
+  for (const [name, r] of after) if (!before.has(name)) journal.startLifetime({ stack, name, startedAt: atIso, ...r });
   for (const name of before.keys()) if (!after.has(name)) journal.endLifetime(stack, name, atIso);
 }

@@ -1,3 +1,4 @@
+import { gpuDphUsd } from "./decide/standby";
 import { createHash } from "node:crypto";
 import { decide } from "./decide";
 import { round } from "./decide/time";
@@ -34,8 +35,9 @@ export function digest(v: unknown): string {
   return createHash("sha256").update(canonicalJson(v)).digest("hex");
 }
 
+/** $/hour of a desired fleet: burst VMs, the pool instance and the pairs' GPUs. */
 function hourlyOf(d: DesiredFleet): number {
-  return round(d.burst.vms.reduce((a, v) => a + v.spotHourUsd, 0), 6);
+  return round(d.burst.vms.reduce((a, v) => a + v.spotHourUsd, 0) + (d.pool?.hourUsd ?? 0) + gpuDphUsd(d.standby.pairs), 6);
 }
 
 /** Builds a plan from validated inputs (pure). */

@@ -1,8 +1,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { EXIT, FleetError, InputError } from "../reconciler/errors";
+import { VastError } from "../reconciler/vast/client";
 import { planCommand } from "./commands/plan";
 import { statusCommand, costsCommand } from "./commands/status";
 import { hpcChangeCommand, hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
+import { gpuBootCommand, gpuDestroyCommand, gpuOffersCommand, gpuRestoreCommand, gpuStatusCommand } from "./commands/gpu";
 import { backtestCommand, forecastEvalCommand } from "./commands/pool";
 import { applyCommand, driftCommand, modeCommand, reconcileCommand, recoverCommand } from "./commands/reconcile";
 
@@ -76,6 +78,40 @@ export function buildProgram(): Command {
     if (action === "destroy") c.option("--force", "do not ask for confirmation");
     c.action(withStack((o) => hpcChangeCommand({ ...o, action })));
   }
+
+  const gpu = program.command("gpu").description("Vast.ai GPUs, each paired with a GCP CPU standby that holds its work (standby area)");
+  gpu
+    .command("offers")
+    .description("search Vast.ai offers (cheapest first) under the policy's GPU requirements")
+    .option("--gpu-ram-min <gb>", "GPU RAM at least (GB); default standby.gpu.gpuRamMinGb")
+    .option("--max-price <usd>", "$/hour at most; default standby.gpu.maxDphUsd")
+    .option("--gpu <name>", "GPU model, Vast's name (e.g. RTX_4090)")
+    .option("--limit <n>", "how many offers", "20")
+    .option("--json", "print {offers: [...]}")
+    .action(withStack(gpuOffersCommand));
+  gpu
+    .command("boot")
+    .description("rent an offer and give it a standby (through the apply pipeline; limits checked first)")
+    .requiredOption("--offer <id>", "offer id from `fleet gpu offers`")
+    .option("--pair <id>", "name of the pair (default gpu-<offer>)")
+    .action(withStack(gpuBootCommand));
+  gpu
+    .command("destroy")
+    .description("destroy a GPU and its standby (VM and data disk)")
+    .option("--instance <id>", "the Vast instance id")
+    .option("--pair <id>", "or the pair")
+    .action(withStack(gpuDestroyCommand));
+  gpu
+    .command("status")
+    .description("each GPU with its standby, last sync and GPU cost so far")
+    .option("--json", "print JSON")
+    .action(withStack(gpuStatusCommand));
+  gpu
+    .command("restore")
+    .description("boot a new GPU for a gpu-lost pair and pull the standby's copy onto it before marking it running")
+    .requiredOption("--pair <id>", "the pair")
+    .option("--offer <id>", "offer to rent (default: the cheapest meeting the requirements)")
+    .action(withStack(gpuRestoreCommand));
 
   program
     .command("backtest")
@@ -159,6 +195,10 @@ function handleError(err: unknown): number {
     process.stderr.write(`fleet: ${err.message}\n`);
     if (err instanceof InputError) process.stderr.write("Nothing was changed.\n");
     return err.exitCode;
+  }
+  if (err instanceof VastError) {
+    process.stderr.write(`fleet: ${err.message}\n`);
+    return EXIT.failure;
   }
   process.stderr.write(`fleet: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT.failure;

@@ -41,7 +41,7 @@ export class StandbyPair extends pulumi.ComponentResource {
     this.privateKey = pulumi.secret(syncKey.privateKeyOpenssh);
 
     // The data disk outlives the VM (its own resource) and cannot be deleted while the GPU is lost.
-    const disk = new gcp.compute.Disk(`${name}-data`, { zone, size: pair.standby.diskGb, type: "pd-balanced", labels }, { parent: this, protect: pair.state === "gpu-lost" });
+    const disk = new gcp.compute.Disk(`${name}-data`, { zone, size: pair.standby.diskGb, type: "pd-balanced", labels }, { parent: this, protect: pair.state !== "running" });
     this.diskName = disk.name;
     this.dataDisk = disk;
 
@@ -63,7 +63,9 @@ export class StandbyPair extends pulumi.ComponentResource {
     }, { parent: this });
     this.standbyIp = vm.networkInterfaces.apply((n) => n[0]?.accessConfigs?.[0]?.natIp ?? "");
 
-    if (pair.state === "running" && pair.gpu) {
+    // running or restoring: the GPU exists. Its sync install pulls the standby's copy onto the new
+    // host first (restore), and only then starts copying back, so a fresh GPU never wipes the copy.
+    if (pair.state !== "gpu-lost" && pair.gpu) {
       const gpu = new VastInstance(`${name}-gpu`, {
         offerId: pair.gpu.offerId,
         pairId: pair.pairId,

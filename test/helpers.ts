@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -54,6 +54,24 @@ export function runFleet(args: string[], opts: { cwd: string; env?: Record<strin
   for (const k of Object.keys(env)) if (k.startsWith("FLEET_") && !(opts.env && k in opts.env)) delete env[k];
   const r = spawnSync(process.execPath, [path.join(REPO, "scripts", "fleet.cjs"), ...args], { cwd: opts.cwd, env, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** runFleet without blocking the event loop (for tests whose doubles serve HTTP in this process). */
+export function runFleetAsync(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  for (const k of Object.keys(env)) if (k.startsWith("FLEET_") && !(opts.env && k in opts.env)) delete env[k];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO, "scripts", "fleet.cjs"), ...args], { cwd: opts.cwd, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
 }
 
 export function writeJson(dir: string, name: string, value: unknown): string {

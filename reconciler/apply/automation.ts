@@ -6,7 +6,7 @@ import { loadStackConfig, DESIRED_KEY, type StackConfig } from "../config/load";
 import { findPulumiCli } from "../engine";
 import { EngineMissingError, InputError } from "../errors";
 import type { DesiredFleet } from "../model";
-import { StackBusyError, type Applier, type PolicyViolation, type PreviewSummary, type ResourceChange, type UpSummary } from "./types";
+import { StackBusyError, type Applier, type PolicyViolation, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./types";
 
 /**
  * The Applier over the Pulumi Automation API, for the project in the repo root (a local program,
@@ -74,12 +74,12 @@ export class AutomationApplier implements Applier {
     }
   }
 
-  async up(desired: DesiredFleet): Promise<UpSummary> {
+  async up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
     const before = await this.appliedDesired();
     await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(desired) });
     const changes: ResourceChange[] = [];
     try {
-      const r = await busy(() => this.stack.up({ refresh: true, policyPacks: [path.join(this.cfg.root, POLICY_PACK)], onEvent: collect(changes) }));
+      const r = await busy(() => this.stack.up({ refresh: true, policyPacks: [path.join(this.cfg.root, POLICY_PACK)], onEvent: collect(changes, undefined, onProgress) }));
       return { counts: (r.summary.resourceChanges ?? {}) as Record<string, number>, changes, outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) };
     } catch (e) {
       if (!(e instanceof StackBusyError)) await this.rollbackNewCluster(before, desired);
@@ -119,10 +119,15 @@ async function busy<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function collect(changes: ResourceChange[], policy?: PolicyViolation[]) {
+function collect(changes: ResourceChange[], policy?: PolicyViolation[], onProgress?: (p: ResourceProgress) => void) {
   return (event: EngineEvent) => {
     const m = event.resourcePreEvent?.metadata;
     if (m) changes.push({ urn: m.urn, type: m.type, op: m.op });
+    if (m && m.op !== "same") onProgress?.({ urn: m.urn, type: m.type, op: m.op, phase: "started" });
+    const done = event.resOutputsEvent?.metadata;
+    if (done && done.op !== "same") onProgress?.({ urn: done.urn, type: done.type, op: done.op, phase: "done" });
+    const failed = event.resOpFailedEvent?.metadata;
+    if (failed) onProgress?.({ urn: failed.urn, type: failed.type, op: failed.op, phase: "failed" });
     const p = event.policyEvent;
     if (p && policy) policy.push({ policy: p.policyName, message: p.message, level: p.enforcementLevel, urn: p.resourceUrn });
   };

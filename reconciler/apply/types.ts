@@ -7,6 +7,11 @@ export interface ResourceChange {
   op: string; // create, update, replace, delete, same, refresh, ...
 }
 
+/** One resource step of an update as it happens (progress output). */
+export interface ResourceProgress extends ResourceChange {
+  phase: "started" | "done" | "failed";
+}
+
 export interface PolicyViolation {
   policy: string;
   message: string;
@@ -41,8 +46,8 @@ export interface Applier {
   refreshPreview(): Promise<ResourceChange[]>;
   /** Preview a candidate desired fleet (without writing it) under the policy pack. */
   preview(desired: DesiredFleet): Promise<PreviewSummary>;
-  /** Write `fleet:desired`, refresh, and update. */
-  up(desired: DesiredFleet): Promise<UpSummary>;
+  /** Write `fleet:desired`, refresh, and update; `onProgress` hears each resource step as it starts and ends. */
+  up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary>;
   /** Ask a running update to stop (SIGTERM/SIGINT). */
   cancel(): Promise<void>;
 }

@@ -8,6 +8,14 @@ export function chooseOffer(offers: readonly VastOffer[], r: StandbyPolicy["gpu"
     .sort((a, b) => a.dphUsd - b.dphUsd || a.id - b.id)[0];
 }
 
+/** How long a restoring pair may show no running GPU before it counts as gpu-lost again. */
+export const RESTORE_GRACE_MS = 30 * 60_000;
+
+/** The summed $/hour of the GPUs these pairs rent (a gpu-lost pair rents none). */
+export function gpuDphUsd(pairs: readonly Pair[]): number {
+  return pairs.reduce((a, p) => a + (p.state !== "gpu-lost" && p.gpu ? p.gpu.dphUsd : 0), 0);
+}
+
 /**
  * The standby decision (pure), per pair, from each GPU's observed state:
  * - running: keep the pair (a pair that was gpu-lost and has its GPU back is running again);
@@ -37,20 +45,29 @@ export function decideStandby(args: { previous: DesiredStandby; signals: Pick<Si
       continue;
     }
     if (seen.gpu.state === "running") {
-      if (pair.state === "gpu-lost") {
-        d("keep", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} is running again: pair running`, "gpu-lost", "running");
+      if (pair.state !== "running") {
+        d("keep", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} is running${pair.state === "restoring" ? " with the standby's copy restored" : " again"}: pair running`, pair.state, "running");
         pairs.push({ ...pair, state: "running", since: iso(args.atMs) });
       } else pairs.push(pair);
       continue;
     }
-    // lost: the standby and its disk stay, whatever else happens.
+    // lost: the standby and its disk stay, whatever else happens. A pair still restoring is left to
+    // its apply (the new GPU may not be up yet); lost again after that, it is gpu-lost.
+    if (pair.state === "restoring" && args.atMs - Date.parse(pair.since) < RESTORE_GRACE_MS) {
+      pairs.push(pair);
+      continue;
+    }
     let next: Pair = pair.state === "gpu-lost" ? pair : { ...pair, state: "gpu-lost", since: iso(args.atMs) };
-    if (pair.state !== "gpu-lost") d("keep", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} lost (not asked for by the user): keep standby ${seen.standby.name} and its disk; pair gpu-lost`, "running", "gpu-lost");
+    if (pair.state !== "gpu-lost") d("keep", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} ${pair.state === "restoring" ? `not running ${RESTORE_GRACE_MS / 60_000} min after the restore began` : "lost (not asked for by the user)"}: keep standby ${seen.standby.name} and its disk; pair gpu-lost`, pair.state, "gpu-lost");
     if (args.policy.autoRestore) {
       const offer = chooseOffer(args.signals.offers, args.policy.gpu);
-      if (offer && offer.id !== pair.gpu?.offerId) {
+      const others = gpuDphUsd(args.previous.pairs.filter((p) => p.pairId !== pair.pairId));
+      if (offer && offer.id !== pair.gpu?.offerId && others + offer.dphUsd > args.policy.maxTotalDphUsd) {
+        d("blocked", `pair ${pair.pairId}: auto-restore onto offer ${offer.id} ($${round(offer.dphUsd, 4)}/h) would bring the GPUs to $${round(others + offer.dphUsd, 4)}/h, above standby.maxTotalDphUsd $${args.policy.maxTotalDphUsd}/h`, null, offer.id);
+      } else if (offer && offer.id !== pair.gpu?.offerId) {
+        // restoring: the stack boots the GPU and pulls the standby's copy onto it before the sync starts.
         d("switch", `pair ${pair.pairId}: auto-restore onto offer ${offer.id} (${offer.gpuName}, $${round(offer.dphUsd, 4)}/h, ${offer.geolocation})`, pair.gpu?.offerId ?? null, offer.id);
-        next = { ...next, gpu: { offerId: offer.id, gpuName: offer.gpuName, dphUsd: offer.dphUsd, geolocation: offer.geolocation } };
+        next = { ...next, state: "restoring", gpu: { offerId: offer.id, gpuName: offer.gpuName, dphUsd: offer.dphUsd, geolocation: offer.geolocation } };
       } else if (!offer) d("blocked", `pair ${pair.pairId}: auto-restore found no offer meeting the requirements (${args.signals.offers.length} offers seen)`, null, null);
     }
     pairs.push(next);

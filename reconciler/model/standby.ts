@@ -15,10 +15,16 @@ export const GpuRequirementsSchema = z.strictObject({
 export const StandbyPolicySchema = z.strictObject({
   /** Choose a new GPU on its own when one is lost (else a person runs `fleet gpu restore`). */
   autoRestore: z.boolean().default(false),
+  /** Limits checked before any GPU is rented (boot, restore, auto-restore). */
+  maxPairs: z.int().min(0).max(100).default(2),
+  /** Ceiling on the summed $/hour of every pair's GPU. */
+  maxTotalDphUsd: usd.default(2),
   standbyMachineType: machineType.default("e2-medium"),
   standbyDiskGb: z.int().min(10).max(65536).default(100),
   syncIntervalSeconds: z.int().min(5).max(3600).default(30),
   syncPaths: z.array(z.string().regex(/^\//, "must be an absolute path")).min(1).default(["/workspace"]),
+  /** Private key for ssh to the GPU hosts (the key registered with Vast.ai); null: ssh's default identity. */
+  sshKeyFile: z.string().min(1).nullable().default(null),
   /** Standby region per GPU continent (from the offer's geolocation country). */
   regionByContinent: z.record(z.string(), gcpRegion).default({ NA: "us-central1", SA: "southamerica-east1", EU: "europe-west1", AS: "asia-east1", OC: "australia-southeast1", AF: "europe-west1" }),
   gpu: GpuRequirementsSchema.prefault({}),
@@ -26,8 +32,11 @@ export const StandbyPolicySchema = z.strictObject({
 
 export const PairSchema = z.strictObject({
   pairId: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "must be 1-31 lowercase letters, digits or '-', starting with a letter"),
-  /** running: GPU and standby both up; gpu-lost: the GPU is gone, the standby and its disk stay. */
-  state: z.enum(["running", "gpu-lost"]),
+  /**
+   * running: GPU and standby both up; gpu-lost: the GPU is gone, the standby and its disk stay;
+   * restoring: a new GPU is being booted and the standby's copy pulled onto it (running once done).
+   */
+  state: z.enum(["running", "gpu-lost", "restoring"]),
   gpu: z
     .strictObject({
       offerId: z.int().positive(),

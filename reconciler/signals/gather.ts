@@ -1,4 +1,4 @@
-import { SignalsSchema, type Signals } from "../model";
+import { SignalsSchema, type Signals, type VastOffer } from "../model";
 import { InputError } from "../errors";
 import { problemsFromZod } from "../config/issues";
 import type { BudgetSource, FleetReader, PressureSource, PriceSource } from "./types";
@@ -11,6 +11,8 @@ export interface LiveSources {
   fleet: FleetReader;
   /** The hpc scheduler's queue; absent when no queue command is configured. */
   queue?: QueueSource;
+  /** Vast.ai offers for auto-restore; absent or empty when none are needed. */
+  offers?: () => Promise<VastOffer[]>;
 }
 
 /**
@@ -22,13 +24,14 @@ export async function gatherSignals(sources: LiveSources, clock: () => number, o
   // Pressure is sampled over a short interval; the clock is read after it so no sample lies ahead of it.
   const samples = await sources.pressure.samples(clock()).catch((e) => (onSourceError("pressure", e), []));
   const atMs = clock();
-  const [prices, spent, actual, pendingJobs] = await Promise.all([
+  const [prices, spent, actual, pendingJobs, offers] = await Promise.all([
     sources.prices.prices(),
     sources.budget.spentTodayUsd(atMs).then((n) => n as number | null).catch((e) => (onSourceError("budget", e), null)),
     sources.fleet.actual(),
     sources.queue ? sources.queue.pendingJobs() : Promise.resolve(null),
+    sources.offers ? sources.offers() : Promise.resolve([]),
   ]);
-  const raw = { at: new Date(atMs).toISOString(), pressure: { samples }, prices, budget: spent === null ? null : { spentTodayUsd: spent }, actual, queue: pendingJobs === null ? null : { pendingJobs } };
+  const raw = { at: new Date(atMs).toISOString(), pressure: { samples }, prices, budget: spent === null ? null : { spentTodayUsd: spent }, actual, queue: pendingJobs === null ? null : { pendingJobs }, offers };
   const parsed = SignalsSchema.safeParse(raw);
   if (!parsed.success) throw new InputError("live signals", problemsFromZod("signals", parsed.error));
   return parsed.data;

@@ -4,12 +4,15 @@ import { spendUsd } from "../costs";
 import { startOfUtcDay } from "../decide/time";
 import type { BudgetSource, FleetReader } from "./types";
 
-/** Spend today (UTC) from the VM lifetimes the journal recorded, at their hourly prices. */
+/**
+ * Burst spend today (UTC) from the VM lifetimes the journal recorded, at their hourly prices. The
+ * daily budget is the burst area's (burst.dailyBudgetUsd); GPUs have their own limits (standby.*).
+ */
 export class JournalBudgetSource implements BudgetSource {
   constructor(private readonly journal: Journal, private readonly stack: string) {}
   async spentTodayUsd(atMs: number): Promise<number> {
     const from = startOfUtcDay(atMs);
-    return spendUsd(this.journal.lifetimesBetween(this.stack, new Date(from).toISOString(), new Date(atMs).toISOString()), from, atMs);
+    return spendUsd(this.journal.lifetimesBetween(this.stack, new Date(from).toISOString(), new Date(atMs).toISOString()).filter((l) => l.area === "burst"), from, atMs);
   }
 }
 

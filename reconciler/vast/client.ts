@@ -26,6 +26,8 @@ export interface VastClientOptions {
 }
 
 export interface OfferQuery {
+  /** One offer by id (is it still rentable, at what price). */
+  offerId?: number;
   gpuName?: string | null;
   gpuRamMinGb?: number;
   maxDphUsd?: number;
@@ -125,6 +127,7 @@ export class VastClient {
   /** Offers meeting the requirements, cheapest first. */
   async searchOffers(q: OfferQuery): Promise<VastOffer[]> {
     const query: Record<string, unknown> = { rentable: { eq: true }, type: "on-demand", order: [["dph_total", "asc"]], limit: q.limit ?? 64 };
+    if (q.offerId !== undefined) query.id = { eq: q.offerId };
     if (q.gpuName) query.gpu_name = { eq: q.gpuName };
     if (q.gpuRamMinGb !== undefined) query.gpu_ram = { gte: q.gpuRamMinGb * 1024 };
     if (q.maxDphUsd !== undefined) query.dph_total = { lte: q.maxDphUsd };

@@ -11,6 +11,7 @@ import { HpcSpecSchema, type HpcSpec } from "../../reconciler/model";
 import { applyPlan } from "../../reconciler/loop";
 import { manualPlan } from "../../reconciler/plan";
 import { openApplier, openJournal } from "./engine";
+import { table } from "./table";
 
 /** The cluster spec: from --spec FILE (JSON or YAML), else the stack's applied desired.hpc. */
 export function loadHpcSpec(stack: string, specFile?: string): HpcSpec {
@@ -49,9 +50,8 @@ export async function hpcStatusCommand(opts: { stack: string; spec?: string; jso
   }
   const rows = [["NAME", "ROLE", "STATE", "VCPU", "MEMORY", "IP", "DISK"]];
   for (const n of status.nodes) rows.push([n.name, n.role, n.state, String(n.vcpu ?? "-"), n.memoryMiB === null ? "-" : `${n.memoryMiB} MiB`, n.leaseIp ?? `${n.fixedIp} (no lease)`, n.diskPath ?? "-"]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = [`cluster ${status.name} on ${status.uri}; network ${status.network.name}: ${status.network.exists ? (status.network.active ? "active" : "inactive") : "missing"}`];
-  for (const r of rows) lines.push(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+  lines.push(table(rows));
   if (status.strays.length) lines.push(`strays (not in the spec): ${status.strays.join(", ")}`);
   process.stdout.write(lines.join("\n") + "\n");
   return EXIT.ok;

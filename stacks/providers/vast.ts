@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { VastClient } from "../../reconciler/vast/client";
+import { pairLabel } from "../../reconciler/standby/observe";
 
 /**
  * Dynamic provider for a Vast.ai GPU instance. The API key comes from VAST_API_KEY at run time and
@@ -27,9 +28,7 @@ export interface VastInstanceOutputs extends VastInstanceInputs {
   label: string;
 }
 
-export function pairLabel(pairId: string): string {
-  return `fleet-pair-${pairId}`;
-}
+export { pairLabel };
 
 function client(apiUrl?: string): VastClient {
   return new VastClient({ apiKey: process.env.VAST_API_KEY ?? "", baseUrl: apiUrl });

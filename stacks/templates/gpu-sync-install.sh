@@ -18,6 +18,9 @@ cat > /usr/local/bin/fleet-sync <<'SCRIPT'
 {{SYNC_SCRIPT}}
 SCRIPT
 chmod 755 /usr/local/bin/fleet-sync
+# Restore first (set -e: a failed pull fails the install, so the pair is not marked running and the
+# copy loop never starts on an empty host).
+FLEET_SYNC_RESTORE=1 /usr/local/bin/fleet-sync
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   printf '[Unit]\nDescription=Fleet standby sync\n[Service]\nExecStart=/usr/local/bin/fleet-sync\nRestart=always\n[Install]\nWantedBy=multi-user.target\n' > /etc/systemd/system/fleet-sync.service
   systemctl daemon-reload && systemctl enable --now fleet-sync.service

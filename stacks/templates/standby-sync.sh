@@ -9,6 +9,10 @@
 #                        "ssh -i /root/.ssh/fleet -o UserKnownHostsFile=/etc/fleet-known-hosts -o StrictHostKeyChecking=yes"
 #   FLEET_SYNC_STAMP     file that records the last successful copy (default /var/run/fleet-sync.last)
 #   FLEET_SYNC_ONCE=1    copy once and exit with rsync's status
+#   FLEET_SYNC_RESTORE=1 the other way, once: pull the standby's copy of each path onto this host
+#                        (merging, nothing deleted here; a path the standby lacks is skipped), then exit.
+#                        A new GPU runs this before its first copy, so an empty work directory never
+#                        replaces the standby's copy (the copy uses --delete).
 # --delay-updates puts every changed file in place only at the end of a transfer, and files are
 # written under temporary names first: an interrupted copy never leaves a half-written file behind.
 # --modify-window=-1 compares modification times to the nanosecond, so a same-size rewrite within
@@ -30,6 +34,21 @@ sync_once() {
   return "$status"
 }
 
+restore_once() {
+  local path
+  for path in $FLEET_SYNC_PATHS; do
+    mkdir -p "$(dirname "$path")"
+    # No trailing slash: the standby's <target>/<basename> lands as <path>; missing there is not an error.
+    # shellcheck disable=SC2086
+    rsync -a --ignore-missing-args --modify-window=-1 ${FLEET_SYNC_RSYNC_OPTS:-} -e "$ssh_cmd" "$FLEET_SYNC_TARGET/$(basename "$path")" "$(dirname "$path")/" || return $?
+  done
+  date -u +%Y-%m-%dT%H:%M:%SZ > "$stamp.restored"
+}
+
+if [ "${FLEET_SYNC_RESTORE:-0}" = 1 ]; then
+  restore_once
+  exit $?
+fi
 if [ "${FLEET_SYNC_ONCE:-0}" = 1 ]; then
   sync_once
   exit $?

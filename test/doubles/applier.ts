@@ -1,4 +1,4 @@
-import type { Applier, PreviewSummary, ResourceChange, UpSummary } from "../../reconciler/apply/types";
+import type { Applier, PreviewSummary, ResourceChange, ResourceProgress, UpSummary } from "../../reconciler/apply/types";
 import { EMPTY_DESIRED, type DesiredFleet } from "../../reconciler/model";
 
 type Method = keyof Applier;
@@ -60,8 +60,11 @@ export class RecordingApplier implements Applier {
     this.record("preview", desired);
     return { counts: { create: desired.burst.vms.length }, changes: [], policy: this.policyViolations };
   }
-  async up(desired: DesiredFleet): Promise<UpSummary> {
+  /** Resource steps `up` reports to its progress listener (what the engine would emit). */
+  progress: ResourceProgress[] = [];
+  async up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
     this.record("up", desired);
+    for (const p of this.progress) onProgress?.(p);
     if (this.holdUp) await this.holdUp;
     this.applied = desired;
     this.version++;

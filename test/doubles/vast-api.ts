@@ -19,6 +19,16 @@ export interface OfferWire {
   rentable?: boolean;
 }
 
+/** Offers shaped as the documented search returns them (gpu_ram in MB). */
+export function sampleOffers(): OfferWire[] {
+  return [
+    { id: 101, gpu_name: "RTX_4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.42, reliability2: 0.99, disk_space: 200, geolocation: "US, CA" },
+    { id: 102, gpu_name: "RTX_4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.35, reliability2: 0.97, disk_space: 100, geolocation: "Germany, DE" },
+    { id: 103, gpu_name: "RTX_3090", num_gpus: 1, gpu_ram: 24576, dph_total: 0.2, reliability2: 0.9, disk_space: 500, geolocation: "US, TX" },
+    { id: 104, gpu_name: "A100_SXM4", num_gpus: 1, gpu_ram: 81920, dph_total: 1.1, reliability2: 0.995, disk_space: 1000, geolocation: "US, VA" },
+  ];
+}
+
 export class VastDouble {
   calls: { method: string; path: string; auth: string | undefined; body: any }[] = [];
   failures: { status?: number; delayMs?: number }[] = [];
@@ -62,6 +72,7 @@ export class VastDouble {
       const ok = (v: number, c?: { gte?: number; lte?: number; eq?: unknown }) => !c || ((c.gte === undefined || v >= c.gte) && (c.lte === undefined || v <= c.lte));
       const offers = this.offers
         .filter((o) => o.rentable !== false)
+        .filter((o) => !q.id || o.id === q.id.eq)
         .filter((o) => !q.gpu_name || o.gpu_name === q.gpu_name.eq)
         .filter((o) => ok(o.gpu_ram, q.gpu_ram) && ok(o.dph_total, q.dph_total) && ok(o.reliability2, q.reliability2) && ok(o.disk_space, q.disk_space))
         .sort((a, b) => a.dph_total - b.dph_total)

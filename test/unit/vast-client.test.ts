@@ -1,14 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OfferGoneError, VastClient, VastError } from "../../reconciler/vast/client";
-import { VastDouble, type OfferWire } from "../doubles/vast-api";
+import { sampleOffers, VastDouble, type OfferWire } from "../doubles/vast-api";
 
-const offers: OfferWire[] = [
-  { id: 101, gpu_name: "RTX_4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.42, reliability2: 0.99, disk_space: 200, geolocation: "US, CA" },
-  { id: 102, gpu_name: "RTX_4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.35, reliability2: 0.97, disk_space: 100, geolocation: "Germany, DE" },
-  { id: 103, gpu_name: "RTX_3090", num_gpus: 1, gpu_ram: 24576, dph_total: 0.2, reliability2: 0.9, disk_space: 500, geolocation: "US, TX" },
-  { id: 104, gpu_name: "A100_SXM4", num_gpus: 1, gpu_ram: 81920, dph_total: 1.1, reliability2: 0.995, disk_space: 1000, geolocation: "US, VA" },
-];
+const offers: OfferWire[] = sampleOffers();
 
 async function withVast(fn: (c: VastClient, d: VastDouble) => Promise<void>, key = "vast-test-key", timeoutMs = 2000) {
   const d = new VastDouble(structuredClone(offers));

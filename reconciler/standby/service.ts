@@ -1,0 +1,173 @@
+import type { Applier, ResourceProgress } from "../apply/types";
+import type { StackConfig } from "../config/load";
+import { spendUsd } from "../costs";
+import { chooseOffer } from "../decide/standby";
+import { BlockedError, FleetError, InputError } from "../errors";
+import type { Journal } from "../journal";
+import { applyPlan } from "../loop";
+import type { Decision, DesiredFleet, DesiredStandby, Pair, VastOffer } from "../model";
+import { manualPlan } from "../plan";
+import { VastError, type OfferQuery, type VastClient, type VastInstance } from "../vast/client";
+import { bootPair, findPair, markRunning, removePair, restorePair } from "./actions";
+import { pairIdOfLabel, pairLabel } from "./observe";
+import { GPU_DESTROY_EVENT } from "./sources";
+
+/**
+ * The GPU operations behind `fleet gpu ...` and the HTTP API: every one validates its input and
+ * checks the limits before the engine is asked for anything, then changes the desired fleet through
+ * the apply pipeline (journalled plan, breaker). Progress goes to `say`, one line per step.
+ */
+export interface GpuDeps {
+  cfg: StackConfig;
+  vast: VastClient;
+  /** Opened only after the input is valid. */
+  applier: () => Promise<Applier>;
+  /** Opened on first use (after the input is valid), so bad input leaves no journal behind. */
+  journal: () => Journal;
+  now: () => number;
+  say: (line: string) => void;
+}
+
+export async function searchOffers(vast: VastClient, q: OfferQuery): Promise<VastOffer[]> {
+  return vast.searchOffers(q);
+}
+
+/** The offer if it is still rentable; an InputError naming --offer if not. */
+async function liveOffer(vast: VastClient, offerId: number): Promise<VastOffer> {
+  const [offer] = await vast.searchOffers({ offerId, limit: 1 });
+  if (!offer) throw new InputError("offer", [{ field: "--offer", message: `offer ${offerId} is not rentable any more (rented or withdrawn): run \`fleet gpu offers\` and pick another` }]);
+  return offer;
+}
+
+function describeOffer(o: VastOffer): string {
+  return `offer ${o.id}: ${o.numGpus}x ${o.gpuName} ${Math.round(o.gpuRamGb)} GB, $${o.dphUsd.toFixed(4)}/h, reliability ${o.reliability.toFixed(3)}, ${o.geolocation || "unknown location"}`;
+}
+
+function progressLine(p: ResourceProgress): string {
+  const name = p.urn.split("::").pop() ?? p.urn;
+  return `  ${p.phase === "started" ? "..." : p.phase === "done" ? "ok " : "ERR"} ${p.op} ${p.type} ${name}`;
+}
+
+/** Plans, journals and applies one by-hand standby change. */
+async function applyStandby(deps: GpuDeps, applier: Applier, applied: DesiredFleet, standby: DesiredStandby, decision: Decision): Promise<void> {
+  const atIso = new Date(deps.now()).toISOString();
+  const desired = { ...applied, standby };
+  const plan = manualPlan({ stack: deps.cfg.stack, atIso, previous: applied, desired, dailyBudgetUsd: deps.cfg.policy.burst.dailyBudgetUsd, decision });
+  const planId = deps.journal().recordPlan({ at: atIso, stack: deps.cfg.stack, source: "manual", desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, atIso);
+  const r = await applyPlan({ stack: deps.cfg.stack, policy: deps.cfg.policy, applier, journal: deps.journal(), clock: deps.now }, plan, planId, applied, (p) => deps.say(progressLine(p)));
+  if (r.outcome === "failed") throw new ApplyFailedError(`apply failed: ${r.error}${r.manual.length ? ` (circuit breaker: ${r.manual.join(", ")} now manual)` : ""}`);
+  if (r.outcome !== "applied") throw new ApplyFailedError(`apply did not run: ${r.outcome === "skipped-busy" ? r.why : r.outcome}`);
+}
+
+export class ApplyFailedError extends FleetError {}
+
+export async function bootGpu(deps: GpuDeps, args: { offerId: number; pairId?: string }): Promise<Pair> {
+  deps.say(`[1/4] checking ${`offer ${args.offerId}`} on Vast.ai`);
+  const offer = await liveOffer(deps.vast, args.offerId);
+  deps.say(`      ${describeOffer(offer)}`);
+  const applier = await deps.applier();
+  const applied = await applier.appliedDesired();
+  const { standby, pair } = bootPair({ standby: applied.standby, offer, policy: deps.cfg.policy.standby, atIso: new Date(deps.now()).toISOString(), pairId: args.pairId });
+  deps.say(`[2/4] limits ok: pair ${pair.pairId}, standby ${pair.standby.machineType} Spot in ${pair.standby.region} with a ${pair.standby.diskGb} GB disk`);
+  deps.say(`[3/4] applying: GPU, standby VM, data disk, firewall, sync unit`);
+  await applyStandby(deps, applier, applied, standby, { area: "standby", kind: "scale", reason: `by hand: fleet gpu boot (${describeOffer(offer)}; standby in ${pair.standby.region})`, from: null, to: pair.pairId });
+  deps.say(`[4/4] pair ${pair.pairId} running: the GPU's ${deps.cfg.policy.standby.syncPaths.join(", ")} is copied to its standby every ${deps.cfg.policy.standby.syncIntervalSeconds} s`);
+  return pair;
+}
+
+/** The pair that owns a Vast instance (by its label), from the instance id. */
+async function pairOfInstance(vast: VastClient, standby: DesiredStandby, instanceId: number): Promise<string> {
+  const inst = (await vast.showInstances()).find((i) => i.id === instanceId);
+  const fromLabel = pairIdOfLabel(inst?.label ?? null);
+  if (!inst) throw new InputError("fleet gpu destroy", [{ field: "--instance", message: `Vast.ai has no instance ${instanceId} on this account; see \`fleet gpu status\`` }]);
+  if (!fromLabel || !standby.pairs.some((p) => p.pairId === fromLabel)) throw new InputError("fleet gpu destroy", [{ field: "--instance", message: `instance ${instanceId} (label ${inst.label ?? "none"}) belongs to no pair of stack's fleet; \`fleet sweep\` lists instances no stack knows` }]);
+  return fromLabel;
+}
+
+/** Removes a pair: the GPU and its standby (VM and disk). Recorded first, so a failed apply is finished by the next cycle. */
+export async function destroyGpu(deps: GpuDeps, args: { instanceId?: number; pairId?: string }): Promise<string> {
+  const applier = await deps.applier();
+  const applied = await applier.appliedDesired();
+  const pairId = args.pairId ?? (await pairOfInstance(deps.vast, applied.standby, args.instanceId!));
+  const next = removePair(applied.standby, pairId);
+  deps.say(`[1/2] destroying pair ${pairId}: its GPU and its standby (VM and data disk) go`);
+  deps.journal().recordEvent({ at: new Date(deps.now()).toISOString(), stack: deps.cfg.stack, area: "standby", kind: GPU_DESTROY_EVENT, detail: { pairId, instanceId: args.instanceId ?? null } });
+  await applyStandby(deps, applier, applied, next, { area: "standby", kind: "destroy", reason: `by hand: fleet gpu destroy (pair ${pairId}${args.instanceId ? `, instance ${args.instanceId}` : ""})`, from: pairId, to: null });
+  deps.say(`[2/2] pair ${pairId} destroyed`);
+  return pairId;
+}
+
+/**
+ * Restore: boot a new GPU for a gpu-lost pair (the offer given, else the cheapest meeting the pair's
+ * requirements), let the stack pull the standby's copy onto it (the sync install restores before it
+ * copies), and only then mark the pair running.
+ */
+export async function restoreGpu(deps: GpuDeps, args: { pairId: string; offerId?: number }): Promise<Pair> {
+  const applier = await deps.applier();
+  const applied = await applier.appliedDesired();
+  const pair = findPair(applied.standby, args.pairId);
+  if (pair.state === "running") throw new InputError("fleet gpu restore", [{ field: "--pair", message: `pair '${pair.pairId}' is running: its GPU is not lost` }]);
+  deps.say(`[1/5] choosing a GPU for pair ${pair.pairId}`);
+  let offer: VastOffer | undefined;
+  if (args.offerId !== undefined) offer = await liveOffer(deps.vast, args.offerId);
+  else {
+    const req = deps.cfg.policy.standby.gpu;
+    offer = chooseOffer(await deps.vast.searchOffers({ ...req, limit: 64 }), req);
+    if (!offer) throw new BlockedError(`no Vast.ai offer meets the pair's requirements (gpu ${req.gpuName ?? "any"}, >= ${req.gpuRamMinGb} GB, <= $${req.maxDphUsd}/h, reliability >= ${req.reliabilityMin}): nothing was changed`);
+  }
+  deps.say(`      ${describeOffer(offer)}`);
+  const restoring = restorePair({ standby: applied.standby, pairId: pair.pairId, offer, policy: deps.cfg.policy.standby, atIso: new Date(deps.now()).toISOString() });
+  deps.say(`[2/5] limits ok; standby ${pair.standby.region} keeps its disk`);
+  deps.say(`[3/5] booting the GPU and pulling the standby's copy onto it (the sync starts only after the pull)`);
+  await applyStandby(deps, applier, applied, restoring.standby, { area: "standby", kind: "switch", reason: `by hand: fleet gpu restore (pair ${pair.pairId} onto ${describeOffer(offer)})`, from: pair.gpu?.offerId ?? null, to: offer.id });
+  deps.say(`[4/5] restored: the new GPU has the standby's copy`);
+  const afterRestore = await applier.appliedDesired();
+  const running = markRunning(afterRestore.standby, pair.pairId, new Date(deps.now()).toISOString());
+  await applyStandby(deps, applier, afterRestore, running, { area: "standby", kind: "keep", reason: `pair ${pair.pairId}: restore finished, pair running`, from: "restoring", to: "running" });
+  deps.say(`[5/5] pair ${pair.pairId} running`);
+  return restoring.pair;
+}
+
+export interface PairStatus {
+  pairId: string;
+  state: Pair["state"];
+  gpu: { offerId: number | null; gpuName: string | null; dphUsd: number | null; instanceId: number | null; status: string | null; sshHost: string | null; sshPort: number | null; startedAt: string | null };
+  standby: { region: string; machineType: string; diskGb: number };
+  lastSyncAt: string | null;
+  costSoFarUsd: number;
+}
+
+/**
+ * Each pair with its GPU as Vast shows it (when a client is given), the last sync (read from the
+ * GPU host by `lastSync`, null when it cannot be read) and the GPU spend the journal recorded.
+ */
+export async function gpuStatus(args: { cfg: StackConfig; standby: DesiredStandby; vast: VastClient | null; journal: Journal | null; now: number; lastSync?: (i: VastInstance) => Promise<string | null> }): Promise<{ pairs: PairStatus[]; vast: "ok" | "no-key" | string; unmanaged: number[] }> {
+  let instances: VastInstance[] = [];
+  let vastState = args.vast ? "ok" : "no-key";
+  if (args.vast) {
+    try {
+      instances = await args.vast.showInstances();
+    } catch (e) {
+      vastState = e instanceof VastError ? e.message : String(e);
+    }
+  }
+  const nowIso = new Date(args.now).toISOString();
+  const lifetimes = args.journal ? args.journal.lifetimesBetween(args.cfg.stack, "1970-01-01T00:00:00.000Z", nowIso).filter((l) => l.area === "standby") : [];
+  const pairs = await Promise.all(
+    args.standby.pairs.map(async (p): Promise<PairStatus> => {
+      const inst = instances.filter((i) => i.label === pairLabel(p.pairId)).sort((a, b) => b.id - a.id)[0];
+      const mine = lifetimes.filter((l) => l.name.startsWith(`gpu-${p.pairId}-`));
+      return {
+        pairId: p.pairId,
+        state: p.state,
+        gpu: { offerId: p.gpu?.offerId ?? null, gpuName: p.gpu?.gpuName ?? null, dphUsd: p.gpu?.dphUsd ?? null, instanceId: inst?.id ?? null, status: inst?.status ?? null, sshHost: inst?.sshHost ?? null, sshPort: inst?.sshPort ?? null, startedAt: inst?.startedAt ?? null },
+        standby: p.standby,
+        lastSyncAt: inst && args.lastSync ? await args.lastSync(inst).catch(() => null) : null,
+        costSoFarUsd: Math.round(spendUsd(mine, 0, args.now) * 10_000) / 10_000,
+      };
+    }),
+  );
+  const known = new Set(args.standby.pairs.map((p) => pairLabel(p.pairId)));
+  const unmanaged = instances.filter((i) => !known.has(i.label ?? "")).map((i) => i.id);
+  return { pairs, vast: vastState, unmanaged };
+}

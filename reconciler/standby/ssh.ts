@@ -1,0 +1,64 @@
+import { execFile } from "node:child_process";
+
+/**
+ * Runs one command on a host over the system's ssh (BatchMode: never a password prompt), with a
+ * connect timeout and an overall timeout. The key is a file path (never its content) so nothing
+ * secret is on a command line or in a log.
+ */
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  keyFile?: string | null;
+  /** A known_hosts file to pin host keys; without it new hosts are accepted and then pinned (accept-new). */
+  knownHostsFile?: string | null;
+}
+
+export function sshArgs(t: SshTarget, connectTimeoutS: number): string[] {
+  return [
+    "-o", "BatchMode=yes",
+    "-o", `ConnectTimeout=${connectTimeoutS}`,
+    "-o", `StrictHostKeyChecking=${t.knownHostsFile ? "yes" : "accept-new"}`,
+    ...(t.knownHostsFile ? ["-o", `UserKnownHostsFile=${t.knownHostsFile}`] : []),
+    ...(t.keyFile ? ["-i", t.keyFile, "-o", "IdentitiesOnly=yes"] : []),
+    "-p", String(t.port),
+    `${t.user}@${t.host}`,
+  ];
+}
+
+export function sshRun(t: SshTarget, command: string, opts: { timeoutMs: number; input?: string }): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile("ssh", [...sshArgs(t, Math.max(1, Math.ceil(Math.min(opts.timeoutMs, 10_000) / 1000))), command], { timeout: opts.timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === "number" ? Number((err as { code: number }).code) : 255) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** The last successful copy the GPU's sync recorded (its stamp file), or null when unreadable. */
+export async function readSyncStamp(t: SshTarget, stampFile = "/var/run/fleet-sync.last", timeoutMs = 8_000): Promise<string | null> {
+  const r = await sshRun(t, `cat ${stampFile}`, { timeoutMs });
+  const text = r.stdout.trim();
+  return r.code === 0 && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(text) ? text : null;
+}
+
+/**
+ * Waits until the host answers ssh (`true` succeeds), trying every `intervalMs` until `timeoutMs`.
+ * Returns the attempts made; throws with the last ssh error when the time is up.
+ */
+export async function waitForSsh(t: SshTarget, opts: { timeoutMs: number; intervalMs: number; onAttempt?: (n: number, lastError: string) => void; sleep?: (ms: number) => Promise<void>; now?: () => number }): Promise<number> {
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const deadline = now() + opts.timeoutMs;
+  let last = "";
+  for (let n = 1; ; n++) {
+    const left = deadline - now();
+    const r = await sshRun(t, "true", { timeoutMs: Math.max(1000, Math.min(15_000, left)) });
+    if (r.code === 0) return n;
+    last = r.stderr.trim().split("\n").pop() ?? `exit ${r.code}`;
+    opts.onAttempt?.(n, last);
+    if (now() + opts.intervalMs >= deadline) throw new Error(`ssh ${t.user}@${t.host}:${t.port} did not answer within ${Math.round(opts.timeoutMs / 1000)} s (${n} attempts; last: ${last})`);
+    await sleep(opts.intervalMs);
+  }
+}
