@@ -5,6 +5,7 @@ import { planCommand } from "./commands/plan";
 import { statusCommand, costsCommand } from "./commands/status";
 import { hpcChangeCommand, hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
 import { gpuBootCommand, gpuDestroyCommand, gpuOffersCommand, gpuRestoreCommand, gpuStatusCommand } from "./commands/gpu";
+import { sweepCommand } from "./commands/sweep";
 import { backtestCommand, forecastEvalCommand } from "./commands/pool";
 import { applyCommand, driftCommand, modeCommand, reconcileCommand, recoverCommand } from "./commands/reconcile";
 
@@ -112,6 +113,15 @@ export function buildProgram(): Command {
     .requiredOption("--pair <id>", "the pair")
     .option("--offer <id>", "offer to rent (default: the cheapest meeting the requirements)")
     .action(withStack(gpuRestoreCommand));
+
+  program
+    .command("sweep")
+    .description("list resources marked managed-by=fleet (GCP, AWS, Vast.ai) that no stack of this project knows; --yes deletes them")
+    .option("--yes", "delete them (holds every stack's lock meanwhile)")
+    .option("--json", "print JSON")
+    .action(async (opts) => {
+      process.exitCode = await sweepCommand(opts);
+    });
 
   program
     .command("backtest")

@@ -2,6 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { BurstPolicy, BurstVmSpec } from "../reconciler/model";
 import { renderTemplate } from "./template";
+import { labelValue } from "../reconciler/sweep/orphans";
 
 export interface BurstPoolArgs {
   vms: BurstVmSpec[];
@@ -76,6 +77,7 @@ export class BurstPool extends pulumi.ComponentResource {
         serviceAccount: { email: sa.email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
         labels: {
           "managed-by": "fleet",
+          "fleet-stack": labelValue(pulumi.getStack()),
           "fleet-area": "burst",
           owner: args.owner,
           "expires-at": labelTime(vm.expiresAt),

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { DesiredPool, PoolPolicy } from "../reconciler/model";
+import { labelValue } from "../reconciler/sweep/orphans";
 
 export interface SpotPoolArgs {
   pool: DesiredPool;
@@ -19,6 +20,7 @@ export function poolInstanceName(p: DesiredPool): string {
 export function poolLabels(p: DesiredPool, owner: string): Record<string, string> {
   return {
     "managed-by": "fleet",
+    "fleet-stack": labelValue(pulumi.getStack()),
     "fleet-area": "pool",
     owner,
     "expires-at": "never",

@@ -5,6 +5,7 @@ import * as tls from "@pulumi/tls";
 import type { Pair, StandbyPolicy } from "../reconciler/model";
 import { VastInstance } from "./providers/vast";
 import { renderTemplate } from "./template";
+import { labelValue } from "../reconciler/sweep/orphans";
 
 export interface StandbyPairArgs {
   pair: Pair;
@@ -34,7 +35,8 @@ export class StandbyPair extends pulumi.ComponentResource {
     super("fleet:standby:StandbyPair", name, {}, opts);
     const { pair, policy } = args;
     const zone = `${pair.standby.region}-b`;
-    const labels = { "managed-by": "fleet", "fleet-area": "standby", owner: args.owner, "expires-at": "never", "fleet-pair": pair.pairId };
+    const labels = { "managed-by": "fleet",
+    "fleet-stack": labelValue(pulumi.getStack()), "fleet-area": "standby", owner: args.owner, "expires-at": "never", "fleet-pair": pair.pairId };
 
     const syncKey = new tls.PrivateKey(`${name}-sync-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
     const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });

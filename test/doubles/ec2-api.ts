@@ -19,8 +19,18 @@ export interface TypeItem {
   gpus?: number;
 }
 
+export interface InstanceItem {
+  id: string;
+  az: string;
+  type: string;
+  state: string;
+  tags: Record<string, string>;
+}
+
 export class Ec2Double {
   calls: Record<string, string>[] = [];
+  /** Instances for DescribeInstances (filtered by tag:managed-by and state) and TerminateInstances. */
+  instances: InstanceItem[] = [];
   failures: { status: number; code: string }[] = [];
   pageSize = 2;
   private server?: http.Server;
@@ -64,6 +74,20 @@ export class Ec2Double {
     } else if (p.Action === "DescribeInstanceTypes") {
       const items = this.types.slice(start, start + this.pageSize).map((t) => `<item><instanceType>${t.type}</instanceType><vCpuInfo><defaultVCpus>${t.vcpu}</defaultVCpus></vCpuInfo><memoryInfo><sizeInMiB>${t.memMiB}</sizeInMiB></memoryInfo>${t.gpus ? `<gpuInfo><gpus><item><count>${t.gpus}</count><name>A10G</name></item></gpus></gpuInfo>` : ""}</item>`);
       res.end(xml("DescribeInstanceTypes", "instanceTypeSet", items, this.types.length));
+    } else if (p.Action === "DescribeInstances") {
+      // Filter.N.Name / Filter.N.Value.M, as the SDK sends them.
+      const filters = new Map<string, string[]>();
+      for (const [k, v] of Object.entries(p)) {
+        const m = /^Filter\.(\d+)\.Name$/.exec(k);
+        if (m) filters.set(v, Object.entries(p).filter(([k2]) => k2.startsWith(`Filter.${m[1]}.Value.`)).map(([, x]) => x));
+      }
+      const matching = this.instances.filter((i) => [...filters].every(([name, values]) => (name === "instance-state-name" ? values.includes(i.state) : name.startsWith("tag:") ? values.includes(i.tags[name.slice(4)] ?? "") : true)));
+      const items = matching.slice(start, start + this.pageSize).map((i) => `<item><reservationId>r-${i.id}</reservationId><instancesSet><item><instanceId>${i.id}</instanceId><instanceType>${i.type}</instanceType><instanceState><code>16</code><name>${i.state}</name></instanceState><placement><availabilityZone>${i.az}</availabilityZone></placement><tagSet>${Object.entries(i.tags).map(([k, v]) => `<item><key>${k}</key><value>${v}</value></item>`).join("")}</tagSet></item></instancesSet></item>`);
+      res.end(xml("DescribeInstances", "reservationSet", items, matching.length));
+    } else if (p.Action === "TerminateInstances") {
+      const ids = Object.entries(p).filter(([k]) => k.startsWith("InstanceId.")).map(([, v]) => v);
+      for (const i of this.instances) if (ids.includes(i.id)) i.state = "terminated";
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><TerminateInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-t</requestId><instancesSet>${ids.map((id) => `<item><instanceId>${id}</instanceId><currentState><code>32</code><name>shutting-down</name></currentState></item>`).join("")}</instancesSet></TerminateInstancesResponse>`);
     } else {
       res.writeHead(400);
       res.end(`<Response><Errors><Error><Code>InvalidAction</Code><Message>${p.Action}</Message></Error></Errors></Response>`);

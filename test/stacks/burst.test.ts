@@ -26,7 +26,7 @@ test("BurstPool: one Spot VM per desired VM, with labels, spot settings and a le
   const instances = mine.filter((c) => c.type === "gcp:compute/instance:Instance");
   assert.equal(instances.length, 2);
   for (const inst of instances) {
-    assert.deepEqual(inst.inputs.labels, { "managed-by": "fleet", "fleet-area": "burst", owner: "alice", "expires-at": "2026-11-22t15-00-00z", "fleet-hour-microusd": "30000" });
+    assert.deepEqual(inst.inputs.labels, { "managed-by": "fleet", "fleet-stack": "test", "fleet-area": "burst", owner: "alice", "expires-at": "2026-11-22t15-00-00z", "fleet-hour-microusd": "30000" });
     const s = inst.inputs.scheduling;
     assert.equal(s.provisioningModel, "SPOT");
     assert.equal(s.preemptible, true);

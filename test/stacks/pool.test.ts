@@ -29,7 +29,7 @@ test("SpotPool (AWS spot): launch template with one-time spot that terminates on
   assert.equal(lt.inputs.metadataOptions.httpTokens, "required");
   const inst = res.find((r) => r.type === "aws:ec2/instance:Instance")!;
   assert.equal(inst.inputs.availabilityZone, "us-east-1a");
-  assert.deepEqual(inst.inputs.tags, { "managed-by": "fleet", "fleet-area": "pool", owner: "alice", "expires-at": "never", "fleet-hour-microusd": "72000" });
+  assert.deepEqual(inst.inputs.tags, { "managed-by": "fleet", "fleet-stack": "test", "fleet-area": "pool", owner: "alice", "expires-at": "never", "fleet-hour-microusd": "72000" });
   // The policy pack accepts what the component declares.
   assert.deepEqual(spotOnlyViolations({ type: lt.type, props: lt.inputs }), []);
   assert.deepEqual(requiredLabelViolations({ type: inst.type, props: inst.inputs }), []);
