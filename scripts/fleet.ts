@@ -6,6 +6,7 @@ import { statusCommand, costsCommand } from "./commands/status";
 import { hpcChangeCommand, hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
 import { gpuBootCommand, gpuDestroyCommand, gpuOffersCommand, gpuRestoreCommand, gpuStatusCommand } from "./commands/gpu";
 import { sweepCommand } from "./commands/sweep";
+import { serveCommand } from "./commands/serve";
 import { backtestCommand, forecastEvalCommand } from "./commands/pool";
 import { applyCommand, driftCommand, modeCommand, reconcileCommand, recoverCommand } from "./commands/reconcile";
 
@@ -113,6 +114,14 @@ export function buildProgram(): Command {
     .requiredOption("--pair <id>", "the pair")
     .option("--offer <id>", "offer to rent (default: the cheapest meeting the requirements)")
     .action(withStack(gpuRestoreCommand));
+
+  program
+    .command("serve")
+    .description("the HTTP API and web page: status, decisions, costs, prices, plan review, GPU offers and boot")
+    .option("--port <n>", "TCP port", "7878")
+    .option("--host <addr>", "address to bind (keep localhost unless behind TLS)", "127.0.0.1")
+    .option("--token-file <file>", "bearer token file (created 0600 on first run)", ".fleet/api-token")
+    .action(withStack(serveCommand));
 
   program
     .command("sweep")

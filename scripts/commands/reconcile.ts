@@ -1,15 +1,12 @@
-import * as fs from "node:fs";
-import { z } from "zod";
 import { PendingOperationsError } from "../../reconciler/apply/types";
-import { problemsFromZod } from "../../reconciler/config/issues";
 import { stackContext } from "../../reconciler/context";
 import { EXIT, FleetError, InputError } from "../../reconciler/errors";
 import { lockStack, StackLockedError } from "../../reconciler/lock";
 import { applyPlan, runCycle, type CycleResult } from "../../reconciler/loop";
 import { makeLogger } from "../../reconciler/log";
 import { ReconcilerMetrics } from "../../reconciler/metrics";
-import { AREAS, DesiredFleetSchema, type Area } from "../../reconciler/model";
-import { digest, manualPlan, type Plan } from "../../reconciler/plan";
+import { manualPlan } from "../../reconciler/plan";
+import { applyReviewed, readPlanArtifact, setAreaMode, validateMode } from "../../reconciler/review";
 import { Scheduler } from "../../reconciler/schedule";
 import { cycleDeps, openApplier, openJournal } from "./engine";
 
@@ -100,16 +97,6 @@ export async function driftCommand(opts: { stack: string; json?: boolean }): Pro
 }
 
 /** The parts of a review artifact `fleet apply` relies on. */
-const PlanArtifactSchema = z.looseObject({
-  version: z.literal(1),
-  stack: z.string(),
-  at: z.string(),
-  previous: DesiredFleetSchema,
-  desired: DesiredFleetSchema,
-  decisions: z.array(z.any()),
-  stackVersion: z.number().nullable().optional(),
-});
-
 export async function applyCommand(opts: { stack: string; plan?: string; applied?: boolean }): Promise<number> {
   if (!!opts.plan === !!opts.applied) throw new InputError("fleet apply", [{ field: "--plan/--applied", message: "give exactly one: --plan plan.json, or --applied to converge the applied desired fleet (CI after a merge)" }]);
   if (opts.applied) return applyAppliedCommand(opts.stack);
@@ -134,52 +121,30 @@ async function applyAppliedCommand(stack: string): Promise<number> {
 }
 
 async function applyPlanFile(stack: string, planPath: string): Promise<number> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(planPath, "utf8"));
-  } catch (e) {
-    throw new InputError("--plan", [{ field: planPath, message: `cannot read a plan: ${(e as Error).message.split("\n")[0]}` }]);
-  }
-  const parsed = PlanArtifactSchema.safeParse(raw);
-  if (!parsed.success) throw new InputError(`plan ${planPath}`, problemsFromZod(planPath, parsed.error));
-  const planFile = parsed.data;
   const cfg = stackContext(stack);
-  if (planFile.stack !== cfg.stack) throw new InputError("--plan", [{ field: "stack", message: `the plan is for stack '${planFile.stack}', not '${cfg.stack}'` }]);
+  const plan = readPlanArtifact(planPath, cfg.stack);
   const applier = await openApplier(cfg, "fleet apply");
-  const applied = await applier.appliedDesired();
-  const moved: string[] = [];
-  if (digest(applied) !== digest(planFile.previous)) moved.push("the applied desired state changed since the plan was made");
-  if (planFile.stackVersion != null && (await applier.stackVersion()) !== planFile.stackVersion) moved.push(`the stack was updated since the plan was made (version ${planFile.stackVersion} -> ${await applier.stackVersion()})`);
-  if (moved.length) {
-    process.stderr.write(`fleet: refusing to apply ${planPath}: ${moved.join("; ")}. Make a new plan. Nothing was changed.\n`);
-    return EXIT.blocked;
-  }
   const journal = openJournal(cfg);
   try {
-    const r = await applyPlan({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, planFile as unknown as Plan, null, applied);
-    process.stdout.write(describe(r) + "\n");
-    return exitCodeOf(r);
+    const r = await applyReviewed({ cfg, applier, journal, plan, clock: () => Date.now() });
+    if ("refused" in r) {
+      process.stderr.write(`fleet: refusing to apply ${planPath}: ${r.refused.join("; ")}. Make a new plan. Nothing was changed.\n`);
+      return EXIT.blocked;
+    }
+    process.stdout.write(describe(r.result) + "\n");
+    return exitCodeOf(r.result);
   } finally {
     journal.close();
   }
 }
 
 export async function modeCommand(opts: { stack: string; mode: string; area: string; reason?: string }): Promise<number> {
-  const problems = [];
-  if (!["auto", "manual"].includes(opts.mode)) problems.push({ field: "mode", message: `must be auto or manual, got '${opts.mode}'` });
-  if (!(AREAS as readonly string[]).includes(opts.area)) problems.push({ field: "--area", message: `must be one of ${AREAS.join(", ")}, got '${opts.area}'` });
-  if (problems.length) throw new InputError("fleet mode", problems);
   const cfg = stackContext(opts.stack);
+  validateMode(opts.area, opts.mode); // before a journal exists
   const journal = openJournal(cfg);
   try {
-    const area = opts.area as Area;
-    const s = journal.areaState(cfg.stack, area);
-    const reason = opts.mode === "manual" ? (opts.reason ?? "set by hand") : null;
-    journal.transaction(() => {
-      journal.setAreaState(cfg.stack, area, { ...s, mode: opts.mode as "auto" | "manual", consecutiveFailures: opts.mode === "auto" ? 0 : s.consecutiveFailures, reason });
-      journal.recordEvent({ at: new Date().toISOString(), stack: cfg.stack, area, kind: `mode-${opts.mode}`, detail: { previous: s.mode, reason } });
-    });
-    process.stdout.write(`area ${area} of stack '${cfg.stack}': ${s.mode} -> ${opts.mode}\n`);
+    const { area, previous } = setAreaMode(journal, cfg.stack, { ...opts, atIso: new Date().toISOString() });
+    process.stdout.write(`area ${area} of stack '${cfg.stack}': ${previous} -> ${opts.mode}\n`);
     return EXIT.ok;
   } finally {
     journal.close();

@@ -1,6 +1,5 @@
 import { stackContext, journalPath } from "../../reconciler/context";
-import { spendByDay, spendUsd } from "../../reconciler/costs";
-import { startOfUtcDay } from "../../reconciler/decide/time";
+import { costReport, spendToday } from "../../reconciler/report";
 import { EXIT, InputError } from "../../reconciler/errors";
 import { Journal } from "../../reconciler/journal";
 
@@ -9,7 +8,6 @@ export async function statusCommand(opts: { stack: string; json?: boolean }): Pr
   const cfg = stackContext(opts.stack);
   const journal = Journal.openExisting(journalPath(cfg));
   const nowMs = Date.now();
-  const from = startOfUtcDay(nowMs);
   const status = journal
     ? {
         stack: cfg.stack,
@@ -17,7 +15,8 @@ export async function statusCommand(opts: { stack: string; json?: boolean }): Pr
         lastPlan: journal.lastPlan(cfg.stack) ?? null,
         lastDecisions: journal.decisions(cfg.stack, { limit: 10 }),
         running: journal.openLifetimes(cfg.stack),
-        spentTodayUsd: spendUsd(journal.lifetimesBetween(cfg.stack, new Date(from).toISOString(), new Date(nowMs).toISOString()), from, nowMs),
+        spentTodayUsd: spendToday(cfg, journal, nowMs).burstUsd,
+        spendToday: spendToday(cfg, journal, nowMs),
         dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd,
         appliedDesired: cfg.desired,
       }
@@ -30,7 +29,7 @@ export async function statusCommand(opts: { stack: string; json?: boolean }): Pr
   const lines = [`stack '${status.stack}'  journal: ${status.journal ?? "none yet (run fleet plan)"}`];
   lines.push(`applied desired fleet: burst ${cfg.desired.burst.vms.length} VMs; pool ${cfg.desired.pool ? "set" : "not managed"}; standby ${cfg.desired.standby ? "set" : "not managed"}; hpc ${cfg.desired.hpc ? "set" : "not managed"}`);
   lines.push(`running (journal): ${status.running.length ? status.running.map((r) => `${r.area}/${r.name} ${r.machineType} ${r.zone} since ${r.startedAt}`).join("; ") : "nothing"}`);
-  lines.push(`spent today: $${status.spentTodayUsd.toFixed(2)} of $${status.dailyBudgetUsd.toFixed(2)}`);
+  lines.push(`spent today (burst, against the daily budget): $${status.spentTodayUsd.toFixed(2)} of $${status.dailyBudgetUsd.toFixed(2)}`);
   if (status.lastPlan) {
     lines.push(`last plan: #${status.lastPlan.id} at ${status.lastPlan.at} (${status.lastPlan.source})`);
     for (const d of status.lastDecisions.filter((x) => x.planId === status.lastPlan!.id)) lines.push(`  ${d.area} ${d.kind}: ${d.reason}`);
@@ -45,12 +44,9 @@ export async function costsCommand(opts: { stack: string; json?: boolean; days: 
   if (!Number.isInteger(days) || days < 1 || days > 366) throw new InputError("--days", [{ field: "--days", message: `must be a whole number from 1 to 366, got '${opts.days}'` }]);
   const cfg = stackContext(opts.stack);
   const journal = Journal.openExisting(journalPath(cfg));
-  const nowMs = Date.now();
-  const fromIso = new Date(startOfUtcDay(nowMs) - (days - 1) * 86_400_000).toISOString();
-  const lifetimes = journal ? journal.lifetimesBetween(cfg.stack, fromIso, new Date(nowMs).toISOString()) : [];
+  const report = costReport(cfg, journal ?? null, Date.now(), days);
   journal?.close();
-  const perDay = spendByDay(lifetimes, nowMs, days);
-  const report = { stack: cfg.stack, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, days: perDay };
+  const perDay = report.days;
   if (opts.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return EXIT.ok;

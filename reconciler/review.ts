@@ -1,0 +1,75 @@
+import * as fs from "node:fs";
+import { z } from "zod";
+import type { Applier } from "./apply/types";
+import type { StackConfig } from "./config/load";
+import { problemsFromZod } from "./config/issues";
+import { InputError } from "./errors";
+import type { Journal } from "./journal";
+import { applyPlan, type CycleResult } from "./loop";
+import { AREAS, DesiredFleetSchema, type Area } from "./model";
+import { digest, type Plan } from "./plan";
+
+/** What a review artifact (plan.json) must hold to be applied. */
+export const PlanArtifactSchema = z.looseObject({
+  version: z.literal(1),
+  stack: z.string(),
+  at: z.string(),
+  previous: DesiredFleetSchema,
+  desired: DesiredFleetSchema,
+  decisions: z.array(z.any()),
+  stackVersion: z.number().nullable().optional(),
+});
+export type PlanArtifact = z.infer<typeof PlanArtifactSchema>;
+
+/** Reads and validates a plan file; an InputError naming the file and field otherwise. */
+export function readPlanArtifact(file: string, stack: string): PlanArtifact {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new InputError("--plan", [{ field: file, message: `cannot read a plan: ${(e as Error).message.split("\n")[0]}` }]);
+  }
+  const parsed = PlanArtifactSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError(`plan ${file}`, problemsFromZod(file, parsed.error));
+  if (parsed.data.stack !== stack) throw new InputError("--plan", [{ field: "stack", message: `the plan is for stack '${parsed.data.stack}', not '${stack}'` }]);
+  return parsed.data;
+}
+
+/**
+ * Applies exactly a reviewed plan, or refuses (returns why) when the applied desired state or the
+ * stack's version moved since the plan was made: then nothing is changed.
+ */
+export async function applyReviewed(args: { cfg: StackConfig; applier: Applier; journal: Journal; plan: PlanArtifact; clock: () => number }): Promise<{ refused: string[] } | { result: CycleResult }> {
+  const { applier, plan } = args;
+  const applied = await applier.appliedDesired();
+  const refused: string[] = [];
+  if (digest(applied) !== digest(plan.previous)) refused.push("the applied desired state changed since the plan was made");
+  if (plan.stackVersion != null) {
+    const now = await applier.stackVersion();
+    if (now !== plan.stackVersion) refused.push(`the stack was updated since the plan was made (version ${plan.stackVersion} -> ${now})`);
+  }
+  if (refused.length) return { refused };
+  const result = await applyPlan({ stack: args.cfg.stack, policy: args.cfg.policy, applier, journal: args.journal, clock: args.clock }, plan as unknown as Plan, null, applied);
+  return { result };
+}
+
+/** An InputError unless `mode` is auto|manual and `area` an area. */
+export function validateMode(area: string, mode: string, fields = { area: "--area", mode: "mode" }): { area: Area; mode: "auto" | "manual" } {
+  const problems = [];
+  if (!["auto", "manual"].includes(mode)) problems.push({ field: fields.mode, message: `must be auto or manual, got '${mode}'` });
+  if (!(AREAS as readonly string[]).includes(area)) problems.push({ field: fields.area, message: `must be one of ${AREAS.join(", ")}, got '${area}'` });
+  if (problems.length) throw new InputError("fleet mode", problems);
+  return { area: area as Area, mode: mode as "auto" | "manual" };
+}
+
+/** Sets an area's mode (auto closes the circuit breaker), recorded as an event. */
+export function setAreaMode(journal: Journal, stack: string, args: { area: string; mode: string; reason?: string | null; atIso: string }): { area: Area; previous: "auto" | "manual" } {
+  const { area } = validateMode(args.area, args.mode);
+  const s = journal.areaState(stack, area);
+  const reason = args.mode === "manual" ? (args.reason ?? "set by hand") : null;
+  journal.transaction(() => {
+    journal.setAreaState(stack, area, { ...s, mode: args.mode as "auto" | "manual", consecutiveFailures: args.mode === "auto" ? 0 : s.consecutiveFailures, reason });
+    journal.recordEvent({ at: args.atIso, stack, area, kind: `mode-${args.mode}`, detail: { previous: s.mode, reason } });
+  });
+  return { area, previous: s.mode };
+}
