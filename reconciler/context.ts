@@ -5,7 +5,39 @@ import { SystemPressureSource } from "./signals/pressure-system";
 import { GcpCsvPriceSource } from "./signals/prices-gcp-csv";
 import type { LiveSources } from "./signals/gather";
 import { FleetWithStandbyReader, offersForRestore, vastFromEnv } from "./standby/sources";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { InputError } from "./errors";
+import { AwsOnDemandPrices } from "./signals/prices-aws-ondemand";
+import { AwsSpotPriceSource } from "./signals/prices-aws-api";
+import { awsPoolClients, observeAwsPool } from "./signals/pool-live";
+import type { PriceSource } from "./signals/types";
 import { CommandQueueSource, FleetWithHpcReader } from "./signals/hpc-sources";
+
+const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+/**
+ * Prices for decide: the GCP price file, plus live AWS spot prices (with on-demand prices from the
+ * Price List API) when the pool may be on AWS. AWS regions must be named (not prefixes): each is
+ * queried, and a prefix cannot be enumerated without listing every region.
+ */
+export function poolPrices(cfg: StackConfig, gcp: PriceSource, now: () => number): PriceSource {
+  const pool = cfg.policy.pool;
+  if (!pool.enabled || !pool.providers.includes("aws")) return gcp;
+  const regions = [...new Set([...pool.allowedRegions.filter((r) => AWS_REGION.test(r)), ...(cfg.desired.pool?.provider === "aws" ? [cfg.desired.pool.region] : [])])];
+  if (!regions.length) throw new InputError(cfg.file, [{ field: "fleet:policy.pool.allowedRegions", message: "the pool may be on AWS (pool.providers has aws) but no AWS region is named: list them, e.g. [us-east-1, us-west-2]" }]);
+  const onDemand = AwsOnDemandPrices.inUsEast1();
+  const families = new Set(pool.allowedFamilies);
+  const aws = new AwsSpotPriceSource({
+    regions,
+    lookbackHours: 24 * 7,
+    // Only types the pool could use get an on-demand lookup (one Price List call each, cached).
+    accept: (type, spec) => (families.size === 0 || families.has(type.split(".")[0]!)) && spec.vcpu >= pool.minVcpu && spec.vcpu <= pool.maxVcpu && spec.ramGb >= pool.minRamGb && spec.ramGb <= pool.maxRamGb && (pool.gpu || spec.gpus === 0),
+    onDemandHourUsd: (region, type) => onDemand.hourUsd(region, type),
+    client: (region) => new EC2Client({ region, maxAttempts: 3 }),
+    now,
+  });
+  return { prices: async () => [...(await gcp.prices()), ...(await aws.prices())] };
+}
 
 /** Resolves the stack's configuration (validated) from the project root. */
 export function stackContext(stack: string, env: NodeJS.ProcessEnv = process.env): StackConfig {
@@ -23,7 +55,8 @@ export function liveSources(cfg: StackConfig, journal: Journal, now: () => numbe
   const warn = (what: string) => (e: unknown) => process.stderr.write(`fleet: ${what} (${e instanceof Error ? e.message : String(e)})\n`);
   return {
     pressure: new SystemPressureSource({ count: s.pressureSampleCount, intervalMs: s.pressureSampleIntervalMs, historyMs: 3_600_000, journal, now }),
-    prices: new GcpCsvPriceSource(resolveFromRoot(cfg.root, s.pricesFile), now),
+    prices: poolPrices(cfg, new GcpCsvPriceSource(resolveFromRoot(cfg.root, s.pricesFile), now), now),
+    pool: cfg.desired.pool?.provider === "aws" ? () => observeAwsPool(cfg.desired.pool!, cfg.stack, awsPoolClients, now()) : undefined,
     budget: new JournalBudgetSource(journal, cfg.stack),
     fleet: new FleetWithStandbyReader(new FleetWithHpcReader(new JournalFleetReader(journal, cfg.stack), cfg.desired.hpc, warn("hpc cluster unreadable")), { standby: cfg.desired.standby, vast, journal, stack: cfg.stack, onError: warn("standby pairs unobserved") }),
     offers: () => offersForRestore(vast, cfg.desired.standby, cfg.policy.standby, warn("Vast offers unavailable")),

@@ -3,6 +3,7 @@ import { InputError } from "../errors";
 import { problemsFromZod } from "../config/issues";
 import type { BudgetSource, FleetReader, PressureSource, PriceSource } from "./types";
 import type { QueueSource } from "./hpc-sources";
+import type { PoolObservation } from "./pool-live";
 
 export interface LiveSources {
   pressure: PressureSource;
@@ -11,6 +12,8 @@ export interface LiveSources {
   fleet: FleetReader;
   /** The hpc scheduler's queue; absent when no queue command is configured. */
   queue?: QueueSource;
+  /** The pool instance's state and usage (AWS: EC2, SQS, CloudWatch); absent when there is none to read. */
+  pool?: () => Promise<PoolObservation>;
   /** Vast.ai offers for auto-restore; absent or empty when none are needed. */
   offers?: () => Promise<VastOffer[]>;
 }
@@ -24,14 +27,16 @@ export async function gatherSignals(sources: LiveSources, clock: () => number, o
   // Pressure is sampled over a short interval; the clock is read after it so no sample lies ahead of it.
   const samples = await sources.pressure.samples(clock()).catch((e) => (onSourceError("pressure", e), []));
   const atMs = clock();
-  const [prices, spent, actual, pendingJobs, offers] = await Promise.all([
+  const [prices, spent, actual, pendingJobs, offers, pool] = await Promise.all([
     sources.prices.prices(),
     sources.budget.spentTodayUsd(atMs).then((n) => n as number | null).catch((e) => (onSourceError("budget", e), null)),
     sources.fleet.actual(),
     sources.queue ? sources.queue.pendingJobs() : Promise.resolve(null),
     sources.offers ? sources.offers() : Promise.resolve([]),
+    // Unreadable: unknown (null), so decide neither switches nor falls back on a guess.
+    sources.pool ? sources.pool().catch((e) => (onSourceError("pool", e), { actual: null, usage: null })) : Promise.resolve({ actual: null, usage: null }),
   ]);
-  const raw = { at: new Date(atMs).toISOString(), pressure: { samples }, prices, budget: spent === null ? null : { spentTodayUsd: spent }, actual, queue: pendingJobs === null ? null : { pendingJobs }, offers };
+  const raw = { at: new Date(atMs).toISOString(), pressure: { samples }, prices, budget: spent === null ? null : { spentTodayUsd: spent }, actual: { ...actual, pool: pool.actual }, usage: pool.usage, queue: pendingJobs === null ? null : { pendingJobs }, offers };
   const parsed = SignalsSchema.safeParse(raw);
   if (!parsed.success) throw new InputError("live signals", problemsFromZod("signals", parsed.error));
   return parsed.data;

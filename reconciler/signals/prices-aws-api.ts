@@ -17,7 +17,9 @@ export interface AwsPriceOptions {
   /** How much history to read (the forecast wants some). */
   lookbackHours: number;
   /** On-demand price of a type in a region (the EC2 API has none; the AWS Price List API does). */
-  onDemandHourUsd: (region: string, instanceType: string) => number | undefined;
+  onDemandHourUsd: (region: string, instanceType: string) => number | undefined | Promise<number | undefined>;
+  /** Types worth pricing (policy bounds); others are skipped before any on-demand lookup. */
+  accept?: (instanceType: string, spec: InstanceSpec) => boolean;
   client: (region: string) => EC2Client;
   now: () => number;
 }
@@ -60,7 +62,8 @@ export class AwsSpotPriceSource implements PriceSource {
           n++;
           const type = item.InstanceType ?? "";
           const spec = catalog.get(type);
-          const od = this.opts.onDemandHourUsd(region, type);
+          if (spec && this.opts.accept && !this.opts.accept(type, spec)) continue;
+          const od = spec ? await this.opts.onDemandHourUsd(region, type) : undefined;
           if (!spec || od === undefined) {
             this.skipped.push({ region, instanceType: type, why: !spec ? "not in DescribeInstanceTypes" : "no on-demand price" });
             continue;

@@ -66,3 +66,35 @@ test("interruptions: a recent warning for our instance, from the EventBridge eve
     await double.stop();
   }
 });
+
+test("live pool observation: the instance found by its tags, interruption from the queue found by prefix, usage from CloudWatch", async () => {
+  const { EC2Client } = await import("@aws-sdk/client-ec2");
+  const { Ec2Double } = await import("../doubles/ec2-api");
+  const { observeAwsPool } = await import("../../reconciler/signals/pool-live");
+  const ec2 = new Ec2Double([], []);
+  ec2.instances = [
+    { id: "i-0pool", az: "us-east-1a", type: "m5.xlarge", state: "running", tags: { "managed-by": "fleet", "fleet-area": "pool", "fleet-stack": "prod" } },
+    { id: "i-0other", az: "us-east-1a", type: "m5.xlarge", state: "running", tags: { "managed-by": "fleet", "fleet-area": "pool", "fleet-stack": "dev" } },
+  ];
+  const warning = JSON.stringify({ "detail-type": "EC2 Spot Instance Interruption Warning", time: "2026-11-22T11:58:00Z", detail: { "instance-id": "i-0pool" } });
+  const aws = new AwsJsonDouble({
+    ListQueues: (b) => ({ QueueUrls: b.QueueNamePrefix === "pool-interruptions" ? ["https://sqs.us-east-1.amazonaws.com/123/pool-interruptions-a1b2c3d"] : [] }),
+    ReceiveMessage: () => ({ Messages: [sqsMessage("m1", warning)] }),
+    GetMetricData: (body) => ({ MetricDataResults: body.MetricDataQueries.map((q: any) => ({ Id: q.Id, Values: q.Id === "cpu" ? [12] : [] })) }),
+  });
+  const [ec2Url, awsUrl] = await Promise.all([ec2.start(), aws.start()]);
+  try {
+    const clients = {
+      ec2: (region: string) => new EC2Client({ region, endpoint: ec2Url, credentials: creds }),
+      sqs: (region: string) => new SQSClient({ region, endpoint: awsUrl, credentials: creds }),
+      cloudwatch: (region: string) => new CloudWatchClient({ region, endpoint: awsUrl, credentials: creds }),
+    };
+    const pool = { provider: "aws" as const, region: "us-east-1", zone: "us-east-1a", instanceType: "m5.xlarge", vcpu: 4, ramGb: 16, market: "spot" as const, hourUsd: 0.07, since: "2026-11-22T08:00:00.000Z" };
+    const seen = await observeAwsPool(pool, "prod", clients, AT);
+    assert.deepEqual(seen, { actual: { instanceId: "i-0pool", state: "running", interruption: "interruption" }, usage: { cpuP95Pct: 12, memP95Pct: null, netP95Mbps: null } });
+    ec2.instances[0]!.state = "terminated";
+    assert.deepEqual((await observeAwsPool(pool, "prod", clients, AT)).actual, { instanceId: "none", state: "missing", interruption: "none" });
+  } finally {
+    await Promise.all([ec2.stop(), aws.stop()]);
+  }
+});
