@@ -6,6 +6,7 @@ import { statusCommand, costsCommand } from "./commands/status";
 import { hpcChangeCommand, hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
 import { gpuBootCommand, gpuDestroyCommand, gpuOffersCommand, gpuRestoreCommand, gpuStatusCommand } from "./commands/gpu";
 import { sweepCommand } from "./commands/sweep";
+import { burstCreateCommand, burstTerminateCommand } from "./commands/burst";
 import { serveCommand } from "./commands/serve";
 import { backtestCommand, forecastEvalCommand } from "./commands/pool";
 import { applyCommand, driftCommand, modeCommand, reconcileCommand, recoverCommand } from "./commands/reconcile";
@@ -50,6 +51,21 @@ export function buildProgram(): Command {
     .option("--json", "print JSON")
     .addOption(new Option("--days <n>", "how many days back").default("7"))
     .action(withStack(costsCommand));
+
+  const burst = program.command("burst").description("burst VMs by hand (budget and limits still checked)");
+  burst
+    .command("create")
+    .description("add burst VMs in the cheapest allowed pool (fails closed without a budget signal or a fresh price)")
+    .option("--count <n>", "how many", "1")
+    .option("--reason <text>", "why (journalled)")
+    .action(withStack(burstCreateCommand));
+  burst
+    .command("terminate")
+    .description("remove burst VMs")
+    .option("--name <name>", "one VM")
+    .option("--all", "every burst VM")
+    .option("--reason <text>", "why (journalled)")
+    .action(withStack(burstTerminateCommand));
 
   const hpc = program.command("hpc").description("the libvirt/QEMU cluster (hpc area)");
   hpc

@@ -157,7 +157,7 @@ function finish(vms: BurstVmSpec[], decisions: Decision[], pressure: BurstOutcom
   };
 }
 
-function newNames(prefix: string, atMs: number, n: number, taken: Set<string>): string[] {
+export function newNames(prefix: string, atMs: number, n: number, taken: Set<string>): string[] {
   const names: string[] = [];
   for (let i = 1; names.length < n; i++) {
     const name = `${prefix}-${compactStamp(atMs)}-${i}`;

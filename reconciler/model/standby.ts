@@ -23,6 +23,10 @@ export const StandbyPolicySchema = z.strictObject({
   standbyDiskGb: z.int().min(10).max(65536).default(100),
   syncIntervalSeconds: z.int().min(5).max(3600).default(30),
   syncPaths: z.array(z.string().regex(/^\//, "must be an absolute path")).min(1).default(["/workspace"]),
+  /** A script run on each new GPU host over ssh after boot (path; relative to the project root); null: none. */
+  setupScript: z.string().min(1).nullable().default(null),
+  /** How long boot waits for the new GPU host to answer ssh before it reports a failure. */
+  sshWaitSeconds: z.int().min(5).max(3600).default(300),
   /** Private key for ssh to the GPU hosts (the key registered with Vast.ai); null: ssh's default identity. */
   sshKeyFile: z.string().min(1).nullable().default(null),
   /** Standby region per GPU continent (from the offer's geolocation country). */

@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Applier, ResourceProgress } from "../apply/types";
 import type { StackConfig } from "../config/load";
 import { spendUsd } from "../costs";
@@ -11,6 +13,7 @@ import { VastError, type OfferQuery, type VastClient, type VastInstance } from "
 import { bootPair, findPair, markRunning, removePair, restorePair } from "./actions";
 import { pairIdOfLabel, pairLabel } from "./observe";
 import { GPU_DESTROY_EVENT } from "./sources";
+import { sshRun, waitForSsh } from "./ssh";
 
 /**
  * The GPU operations behind `fleet gpu ...` and the HTTP API: every one validates its input and
@@ -26,6 +29,8 @@ export interface GpuDeps {
   journal: () => Journal;
   now: () => number;
   say: (line: string) => void;
+  /** ssh to a new GPU host (tests inject; default the system's ssh). */
+  ssh?: { wait: typeof waitForSsh; run: typeof sshRun };
 }
 
 export async function searchOffers(vast: VastClient, q: OfferQuery): Promise<VastOffer[]> {
@@ -72,7 +77,31 @@ export async function bootGpu(deps: GpuDeps, args: { offerId: number; pairId?: s
   deps.say(`[3/4] applying: GPU, standby VM, data disk, firewall, sync unit`);
   await applyStandby(deps, applier, applied, standby, { area: "standby", kind: "scale", reason: `by hand: fleet gpu boot (${describeOffer(offer)}; standby in ${pair.standby.region})`, from: null, to: pair.pairId });
   deps.say(`[4/4] pair ${pair.pairId} running: the GPU's ${deps.cfg.policy.standby.syncPaths.join(", ")} is copied to its standby every ${deps.cfg.policy.standby.syncIntervalSeconds} s`);
+  if (deps.cfg.policy.standby.setupScript) await setupGpuHost(deps, pair.pairId);
   return pair;
+}
+
+/**
+ * GPU boot setup: wait (bounded) until the new host answers ssh, then run the setup script on it,
+ * reporting each step and the script's output. A host that never answers or a failing script is an
+ * error; the pair stays (its standby holds the work), so the user can fix it and run the setup again.
+ */
+export async function setupGpuHost(deps: GpuDeps, pairId: string): Promise<void> {
+  const p = deps.cfg.policy.standby;
+  const script = fs.readFileSync(path.resolve(deps.cfg.root, p.setupScript!), "utf8");
+  const inst = (await deps.vast.showInstances()).filter((i) => i.label === pairLabel(pairId)).sort((a, b) => b.id - a.id)[0];
+  if (!inst?.sshHost || !inst.sshPort) throw new FleetError(`setup: Vast.ai shows no ssh address for pair ${pairId}'s GPU yet`);
+  const ssh = deps.ssh ?? { wait: waitForSsh, run: sshRun };
+  const target = { host: inst.sshHost, port: inst.sshPort, user: "root", keyFile: p.sshKeyFile };
+  deps.say(`[setup] waiting for ssh on ${inst.sshHost}:${inst.sshPort} (up to ${p.sshWaitSeconds} s)`);
+  const attempts = await ssh.wait(target, { timeoutMs: p.sshWaitSeconds * 1000, intervalMs: 5000, onAttempt: (n, last) => deps.say(`[setup]   attempt ${n}: ${last}`) }).catch((e) => {
+    throw new FleetError(`setup: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  deps.say(`[setup] ssh answered after ${attempts} attempt(s); running ${p.setupScript}`);
+  const r = await ssh.run(target, "bash -s", { timeoutMs: 30 * 60_000, input: script });
+  for (const line of (r.stdout + r.stderr).split("\n").filter(Boolean).slice(-20)) deps.say(`[setup]   ${line}`);
+  if (r.code !== 0) throw new FleetError(`setup: ${p.setupScript} exited ${r.code} on pair ${pairId}'s GPU`);
+  deps.say(`[setup] done`);
 }
 
 /** The pair that owns a Vast instance (by its label), from the instance id. */

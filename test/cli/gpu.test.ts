@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { sampleOffers, VastDouble } from "../doubles/vast-api";
-import { runFleetAsync, tempProject } from "../helpers";
+import { REPO, runFleetAsync, tempProject } from "../helpers";
 
 // A PATH without the Pulumi CLI: commands that need the engine stop there, after their checks.
 const PATH = (process.env.PATH ?? "").split(path.delimiter).filter((d) => !fs.existsSync(path.join(d, "pulumi"))).join(path.delimiter);
@@ -74,4 +74,19 @@ test("fleet gpu status: no pairs; Vast unreadable is said, not fatal", async () 
     assert.equal(bad.code, 0, bad.stderr);
     assert.match(JSON.parse(bad.stdout).vast, /rejected the API key \(401\)/);
   });
+});
+
+test("fleet burst create|terminate: bad flags exit 2; limits are checked before the engine is looked for (exit 4)", async () => {
+  const dir = tempProject("config: {}\n");
+  for (const [args, code, re] of [
+    [["burst", "create", "--count", "0"], 2, /--count: '0' is not a positive whole number/],
+    [["burst", "terminate"], 2, /--name: give exactly one of --name N or --all/],
+    [["burst", "terminate", "--name", "x"], 2, /--name: no burst VM 'x'/],
+    // The bundled price file is older than maxPriceAgeHours: no VM by hand either (fail closed).
+    [["burst", "create", "--count", "1"], 4, /no allowed pool with a fresh price/],
+  ] as const) {
+    const r = await runFleetAsync(["--stack", "test", ...args], { cwd: dir, env: { PATH, FLEET_SIGNALS_PRICES_FILE: path.join(REPO, "data", "gcp-spot-sample.csv.gz") } });
+    assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
 });

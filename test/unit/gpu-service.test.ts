@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,7 +8,8 @@ import type { StackConfig } from "../../reconciler/config/load";
 import { BlockedError, InputError } from "../../reconciler/errors";
 import { Journal } from "../../reconciler/journal";
 import { EMPTY_DESIRED, type DesiredFleet } from "../../reconciler/model";
-import { bootGpu, destroyGpu, gpuStatus, restoreGpu, type GpuDeps } from "../../reconciler/standby/service";
+import { bootGpu, destroyGpu, gpuStatus, restoreGpu, setupGpuHost, type GpuDeps } from "../../reconciler/standby/service";
+import { waitForSsh } from "../../reconciler/standby/ssh";
 import { FleetWithStandbyReader, GPU_DESTROY_EVENT } from "../../reconciler/standby/sources";
 import { VastClient } from "../../reconciler/vast/client";
 import { RecordingApplier } from "../doubles/applier";
@@ -162,4 +164,33 @@ test("standby reader: Vast's view per pair; no key with pairs reads as unknown, 
     assert.match(String(errors[0]), /VAST_API_KEY is not set/);
     assert.deepEqual((await new FleetWithStandbyReader(inner, { standby: { pairs: [] }, vast: null, journal, stack: "test" }).actual()).standby, []);
   });
+});
+
+test("gpu boot setup: waits for ssh (bounded), runs the setup script, reports progress; a failing script is an error", async () => {
+  await harness(
+    async ({ deps, vast, lines, cfg }) => {
+      fs.writeFileSync(path.join(cfg.root, "setup.sh"), "pip install -r requirements.txt\n");
+      // The engine's create would rent the instance; here the double holds it with the pair's label.
+      await vast.createInstance(101, { image: "x", diskGb: 50, onstart: "", label: "fleet-pair-gpu-102" });
+      const ran: { host: string; port: number; input?: string }[] = [];
+      deps.ssh = {
+        wait: async (_t, o) => (o.onAttempt?.(1, "Connection refused"), 2),
+        run: async (t, _cmd, o) => (ran.push({ host: t.host, port: t.port, input: o.input }), { code: 0, stdout: "Successfully installed torch\n", stderr: "" }),
+      };
+      await bootGpu(deps, { offerId: 102 });
+      assert.deepEqual(ran, [{ host: "ssh5.vast.ai", port: 20000 + (9_000_001 % 1000), input: "pip install -r requirements.txt\n" }]);
+      assert.match(lines.join("\n"), /\[setup\] waiting for ssh on ssh5.vast.ai:\d+ \(up to 300 s\)\n\[setup\]   attempt 1: Connection refused\n\[setup\] ssh answered after 2 attempt\(s\); running setup.sh\n\[setup\]   Successfully installed torch\n\[setup\] done/);
+      deps.ssh = { wait: async () => 1, run: async () => ({ code: 3, stdout: "", stderr: "no such file\n" }) };
+      await assert.rejects(setupGpuHost(deps, "gpu-102"), /setup: setup.sh exited 3/);
+    },
+    { standby: { setupScript: "setup.sh" } },
+  );
+});
+
+test("waitForSsh with the real ssh: a host that never answers fails within the bound, naming the last error", { skip: spawnSync("ssh", ["-V"]).status === 0 ? false : "no ssh client" }, async () => {
+  const started = Date.now();
+  const attempts: string[] = [];
+  await assert.rejects(waitForSsh({ host: "127.0.0.1", port: 1, user: "root" }, { timeoutMs: 3000, intervalMs: 500, onAttempt: (_n, last) => attempts.push(last) }), /ssh root@127.0.0.1:1 did not answer within 3 s \(\d+ attempts; last: .*(refused|Connection)/);
+  assert.ok(Date.now() - started < 10_000, "bounded");
+  assert.ok(attempts.length >= 2);
 });

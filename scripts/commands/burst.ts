@@ -1,0 +1,56 @@
+import { stackContext, liveSources } from "../../reconciler/context";
+import { createBurstByHand, terminateBurstByHand } from "../../reconciler/decide/burst-manual";
+import { EXIT, InputError } from "../../reconciler/errors";
+import { applyPlan } from "../../reconciler/loop";
+import { manualPlan } from "../../reconciler/plan";
+import type { Decision, DesiredFleet } from "../../reconciler/model";
+import type { StackConfig } from "../../reconciler/config/load";
+import { openApplier, openJournal } from "./engine";
+import { positiveInt } from "./gpu";
+
+/** Plans, journals and applies one by-hand burst change. */
+async function applyBurst(cfg: StackConfig, what: string, next: (applied: DesiredFleet) => { desired: DesiredFleet["burst"]; decision: Decision }): Promise<number> {
+  const applier = await openApplier(cfg, what);
+  const journal = openJournal(cfg);
+  try {
+    const applied = await applier.appliedDesired();
+    const { desired: burst, decision } = next(applied); // checked again on what the engine holds
+    const atIso = new Date().toISOString();
+    const desired = { ...applied, burst };
+    const plan = manualPlan({ stack: cfg.stack, atIso, previous: applied, desired, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision });
+    const planId = journal.recordPlan({ at: atIso, stack: cfg.stack, source: "manual", desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, atIso);
+    process.stdout.write(`${decision.reason}\n`);
+    const r = await applyPlan({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, plan, planId, applied, (p) => process.stdout.write(`  ${p.phase} ${p.op} ${p.urn.split("::").pop()}\n`));
+    process.stdout.write(`${what}: ${r.outcome}${r.outcome === "failed" ? ` (${r.error})` : ""}\n`);
+    return r.outcome === "applied" ? EXIT.ok : EXIT.failure;
+  } finally {
+    journal.close();
+  }
+}
+
+/** `fleet burst create`: checked against prices, budget and limits before the engine is opened, and again on the applied fleet. */
+export async function burstCreateCommand(opts: { stack: string; count: string; reason?: string }): Promise<number> {
+  const count = positiveInt(opts.count, "--count", "fleet burst create")!;
+  const cfg = stackContext(opts.stack);
+  const journal = openJournal(cfg);
+  let prices, spent: number | null;
+  try {
+    const sources = liveSources(cfg, journal, Date.now);
+    prices = await sources.prices.prices();
+    spent = await sources.budget.spentTodayUsd(Date.now()).catch(() => null);
+  } finally {
+    journal.close();
+  }
+  const reason = opts.reason ?? "fleet burst create";
+  const check = (previous: DesiredFleet["burst"]) => createBurstByHand({ previous, prices, spentTodayUsd: spent, policy: cfg.policy.burst, signalsPolicy: cfg.policy.signals, count, reason, atMs: Date.now() });
+  check(cfg.desired.burst);
+  return applyBurst(cfg, "fleet burst create", (applied) => check(applied.burst));
+}
+
+export async function burstTerminateCommand(opts: { stack: string; name?: string; all?: boolean; reason?: string }): Promise<number> {
+  if (!opts.name === !opts.all) throw new InputError("fleet burst terminate", [{ field: "--name", message: "give exactly one of --name N or --all" }]);
+  const cfg = stackContext(opts.stack);
+  const reason = opts.reason ?? "fleet burst terminate";
+  terminateBurstByHand({ previous: cfg.desired.burst, name: opts.name, all: opts.all, reason });
+  return applyBurst(cfg, "fleet burst terminate", (applied) => terminateBurstByHand({ previous: applied.burst, name: opts.name, all: opts.all, reason }));
+}
