@@ -9,7 +9,8 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { InputError } from "./errors";
 import { AwsOnDemandPrices } from "./signals/prices-aws-ondemand";
 import { AwsSpotPriceSource } from "./signals/prices-aws-api";
-import { awsPoolClients, observeAwsPool } from "./signals/pool-live";
+import { awsPoolClients, observeAwsPool, observeGcpPool } from "./signals/pool-live";
+import { gcpAuthFromEnv, gcpBase } from "./gcp/rest";
 import type { PriceSource } from "./signals/types";
 import { CommandQueueSource, FleetWithHpcReader } from "./signals/hpc-sources";
 
@@ -39,6 +40,16 @@ export function poolPrices(cfg: StackConfig, gcp: PriceSource, now: () => number
   return { prices: async () => [...(await gcp.prices()), ...(await aws.prices())] };
 }
 
+/** How the pool instance is observed each cycle: AWS by tags; GCP by name with Cloud Monitoring (needs GOOGLE_PROJECT and GOOGLE_OAUTH_ACCESS_TOKEN). */
+function poolObserver(cfg: StackConfig, now: () => number): LiveSources["pool"] {
+  const pool = cfg.desired.pool;
+  if (!pool) return undefined;
+  if (pool.provider === "aws") return () => observeAwsPool(pool, cfg.stack, awsPoolClients, now());
+  const auth = gcpAuthFromEnv();
+  if (!auth) return () => Promise.reject(new Error("GOOGLE_PROJECT and GOOGLE_OAUTH_ACCESS_TOKEN are not set: the GCP pool instance cannot be observed"));
+  return () => observeGcpPool(pool, auth, { compute: gcpBase("compute"), monitoring: gcpBase("monitoring") }, now());
+}
+
 /** Resolves the stack's configuration (validated) from the project root. */
 export function stackContext(stack: string, env: NodeJS.ProcessEnv = process.env): StackConfig {
   return loadStackConfig(findProjectRoot(), stack, env);
@@ -56,7 +67,7 @@ export function liveSources(cfg: StackConfig, journal: Journal, now: () => numbe
   return {
     pressure: new SystemPressureSource({ count: s.pressureSampleCount, intervalMs: s.pressureSampleIntervalMs, historyMs: 3_600_000, journal, now }),
     prices: poolPrices(cfg, new GcpCsvPriceSource(resolveFromRoot(cfg.root, s.pricesFile), now), now),
-    pool: cfg.desired.pool?.provider === "aws" ? () => observeAwsPool(cfg.desired.pool!, cfg.stack, awsPoolClients, now()) : undefined,
+    pool: poolObserver(cfg, now),
     budget: new JournalBudgetSource(journal, cfg.stack),
     fleet: new FleetWithStandbyReader(new FleetWithHpcReader(new JournalFleetReader(journal, cfg.stack), cfg.desired.hpc, warn("hpc cluster unreadable")), { standby: cfg.desired.standby, vast, journal, stack: cfg.stack, onError: warn("standby pairs unobserved") }),
     offers: () => offersForRestore(vast, cfg.desired.standby, cfg.policy.standby, warn("Vast offers unavailable")),

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { poolGcpZone, poolInstanceName } from "../reconciler/pool-naming";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,10 +12,7 @@ export interface SpotPoolArgs {
 }
 
 /** Logical name of the pool instance: one per pool, so a SWITCH creates the new instance before the old one is deleted. */
-export function poolInstanceName(p: DesiredPool): string {
-  const key = `${p.provider}/${p.region}/${p.zone}/${p.instanceType}/${p.market}`;
-  return `pool-${createHash("sha256").update(key).digest("hex").slice(0, 10)}`;
-}
+export { poolInstanceName };
 
 export function poolLabels(p: DesiredPool, owner: string): Record<string, string> {
   return {
@@ -81,7 +78,7 @@ export class SpotPool extends pulumi.ComponentResource {
       this.instanceId = instance.id;
       this.interruptionQueueUrl = queue.url;
     } else {
-      const zone = p.zone || `${p.region}-b`;
+      const zone = poolGcpZone(p);
       const instance = new gcp.compute.Instance(instanceName, {
         name: instanceName,
         zone,

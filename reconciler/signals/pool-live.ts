@@ -3,6 +3,8 @@ import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { DesiredPool, PoolObserved, Usage } from "../model";
 import { labelValue } from "../sweep/orphans";
+import { gcpCall, GcpHttpError, type GcpAuth } from "../gcp/rest";
+import { poolGcpZone, poolInstanceName } from "../pool-naming";
 import { readAwsUsage, readInterruption } from "./pool-aws";
 
 /** What one cycle observes of the pool instance: its state (with interruption signals) and its usage. */
@@ -55,4 +57,42 @@ export async function observeAwsPool(pool: DesiredPool, stack: string, clients: 
     readAwsUsage(clients.cloudwatch(pool.region), instanceId, atMs),
   ]);
   return { actual: { instanceId, state: STATES[inst.State?.Name ?? ""] ?? "pending", interruption }, usage };
+}
+
+const GCP_STATES: Record<string, PoolObserved["state"]> = { PROVISIONING: "pending", STAGING: "pending", RUNNING: "running", STOPPING: "stopped", SUSPENDING: "stopped", SUSPENDED: "stopped", TERMINATED: "stopped" };
+
+/**
+ * The GCP pool instance (by its name, which follows from the pool) and its usage from Cloud
+ * Monitoring: CPU utilization p95 (compute.googleapis.com, a fraction) and, when the Ops Agent
+ * reports it, memory percent used p95, each as one p95 over the window. A 404 is "missing".
+ */
+export async function observeGcpPool(pool: DesiredPool, auth: GcpAuth, bases: { compute: string; monitoring: string }, atMs: number, windowHours = 24): Promise<PoolObservation> {
+  const zone = poolGcpZone(pool);
+  const name = poolInstanceName(pool);
+  let inst: { id?: string; status?: string };
+  try {
+    inst = await gcpCall(bases.compute, auth, "GET", `projects/${auth.project}/zones/${zone}/instances/${name}`);
+  } catch (e) {
+    if (e instanceof GcpHttpError && e.status === 404) return { actual: { instanceId: name, state: "missing", interruption: "none" }, usage: null };
+    throw e;
+  }
+  const state = GCP_STATES[inst.status ?? ""] ?? "pending";
+  const p95 = async (metricFilter: string, scale: number): Promise<number | null> => {
+    const q = new URLSearchParams({
+      filter: `${metricFilter} AND resource.labels.instance_id="${inst.id ?? ""}"`,
+      "interval.startTime": new Date(atMs - windowHours * 3_600_000).toISOString(),
+      "interval.endTime": new Date(atMs).toISOString(),
+      "aggregation.alignmentPeriod": `${windowHours * 3600}s`,
+      "aggregation.perSeriesAligner": "ALIGN_PERCENTILE_95",
+    });
+    const r = await gcpCall(bases.monitoring, auth, "GET", `v3/projects/${auth.project}/timeSeries?${q}`);
+    const values = (r.timeSeries ?? []).flatMap((ts: any) => (ts.points ?? []).map((p: any) => Number(p.value?.doubleValue ?? p.value?.int64Value)));
+    const finite = values.filter((v: number) => Number.isFinite(v));
+    return finite.length ? Math.min(100, Math.max(0, Math.max(...finite) * scale)) : null;
+  };
+  const [cpu, mem] = await Promise.all([
+    p95('metric.type="compute.googleapis.com/instance/cpu/utilization"', 100),
+    p95('metric.type="agent.googleapis.com/memory/percent_used" AND metric.labels.state="used"', 1),
+  ]);
+  return { actual: { instanceId: name, state, interruption: "none" }, usage: cpu === null ? null : { cpuP95Pct: cpu, memP95Pct: mem, netP95Mbps: null } };
 }

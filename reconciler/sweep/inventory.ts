@@ -2,6 +2,7 @@ import { EC2Client, paginateDescribeInstances, TerminateInstancesCommand } from 
 import { pairIdOfLabel } from "../standby/observe";
 import type { VastClient } from "../vast/client";
 import type { FoundResource } from "./orphans";
+import { gcpCall, type GcpAuth } from "../gcp/rest";
 
 /** One place resources are listed from and deleted in. */
 export interface Inventory {
@@ -28,28 +29,14 @@ export function vastInventory(vast: VastClient): Inventory {
  * lists, every page). The token is an OAuth access token (GOOGLE_OAUTH_ACCESS_TOKEN, as the Pulumi
  * GCP provider reads it); the base URL honours gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE.
  */
-export function gcpInventory(args: { project: string; token: string; baseUrl?: string; timeoutMs?: number }): Inventory {
-  const base = (args.baseUrl ?? "https://compute.googleapis.com/compute/v1/").replace(/\/?$/, "/");
-  const call = async (method: string, path: string): Promise<any> => {
-    const res = await fetch(base + path, { method, headers: { Authorization: `Bearer ${args.token}` }, signal: AbortSignal.timeout(args.timeoutMs ?? 20_000) });
-    const text = await res.text();
-    if (!res.ok) {
-      let msg = text.slice(0, 200);
-      try {
-        msg = JSON.parse(text)?.error?.message ?? msg;
-      } catch {
-        /* not JSON */
-      }
-      throw new Error(`GCP ${method} ${path.split("?")[0]}: ${res.status} ${msg}`);
-    }
-    return text ? JSON.parse(text) : {};
-  };
+export function gcpInventory(args: { auth: GcpAuth; baseUrl: string; timeoutMs?: number }): Inventory {
+  const call = (method: string, path: string) => gcpCall(args.baseUrl, args.auth, method, path, args.timeoutMs);
   const listKind = async (kind: "instances" | "disks"): Promise<FoundResource[]> => {
     const out: FoundResource[] = [];
     let pageToken: string | undefined;
     do {
       const q = new URLSearchParams({ filter: "labels.managed-by=fleet", ...(pageToken ? { pageToken } : {}) });
-      const page = await call("GET", `projects/${args.project}/aggregated/${kind}?${q}`);
+      const page = await call("GET", `projects/${args.auth.project}/aggregated/${kind}?${q}`);
       for (const [scope, entry] of Object.entries<any>(page.items ?? {})) {
         for (const item of entry?.[kind] ?? []) {
           const zone = String(item.zone ?? scope).split("/").pop()!;
@@ -66,7 +53,7 @@ export function gcpInventory(args: { project: string; token: string; baseUrl?: s
       return [...(await listKind("instances")), ...(await listKind("disks"))];
     },
     async remove(r) {
-      await call("DELETE", `projects/${args.project}/zones/${r.location}/${r.kind === "instance" ? "instances" : "disks"}/${r.name}`);
+      await call("DELETE", `projects/${args.auth.project}/zones/${r.location}/${r.kind === "instance" ? "instances" : "disks"}/${r.name}`);
     },
   };
 }

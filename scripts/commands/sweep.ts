@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { gcpAuthFromEnv, gcpBase } from "../../reconciler/gcp/rest";
 import { findProjectRoot } from "../../reconciler/config/load";
 import { stackContext } from "../../reconciler/context";
 import { EXIT } from "../../reconciler/errors";
@@ -26,8 +27,8 @@ function inventories(stacks: KnownStack[], env: NodeJS.ProcessEnv): { found: Inv
   const vast = vastFromEnv(env);
   if (vast) found.push(vastInventory(vast));
   else skipped.push("vast (VAST_API_KEY is not set)");
-  const project = env.GOOGLE_PROJECT ?? env.GOOGLE_CLOUD_PROJECT ?? env.CLOUDSDK_CORE_PROJECT;
-  if (project && env.GOOGLE_OAUTH_ACCESS_TOKEN) found.push(gcpInventory({ project, token: env.GOOGLE_OAUTH_ACCESS_TOKEN, baseUrl: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE }));
+  const gcp = gcpAuthFromEnv(env);
+  if (gcp) found.push(gcpInventory({ auth: gcp, baseUrl: gcpBase("compute", env) }));
   else skipped.push("gcp (set GOOGLE_PROJECT and GOOGLE_OAUTH_ACCESS_TOKEN, e.g. from `gcloud auth print-access-token`)");
   const regions = [...new Set([...(env.AWS_REGION ? [env.AWS_REGION] : []), ...stacks.flatMap((s) => (s.desired.pool?.provider === "aws" ? [s.desired.pool.region] : []))])];
   if (regions.length) found.push(awsInventory({ regions, client: (region) => new EC2Client({ region, maxAttempts: 3 }) }));

@@ -14,6 +14,10 @@ export interface GcpItem {
 
 export class GcpComputeDouble {
   calls: { method: string; path: string }[] = [];
+  /** Instances for GET zones/{z}/instances/{name}: {id, status}. */
+  instances: Record<string, { id: string; status: string }> = {};
+  /** Cloud Monitoring v3 timeSeries.list: points per metric type (served at /v3/projects/{p}/timeSeries). */
+  series: Record<string, number[]> = {};
   pageSize = 2;
   private server?: http.Server;
   constructor(public items: GcpItem[], readonly project = "proj-test", readonly token = "gcp-test-token") {}
@@ -37,6 +41,12 @@ export class GcpComputeDouble {
     const url = new URL(req.url ?? "/", "http://x");
     this.calls.push({ method: req.method ?? "", path: url.pathname + url.search });
     if (req.headers.authorization !== `Bearer ${this.token}`) return this.send(res, 401, { error: { code: 401, message: "Request had invalid authentication credentials." } });
+    if (req.method === "GET" && url.pathname === `/v3/projects/${this.project}/timeSeries`) {
+      const type = /metric\.type="([^"]+)"/.exec(url.searchParams.get("filter") ?? "")?.[1] ?? "";
+      if (url.searchParams.get("aggregation.perSeriesAligner") !== "ALIGN_PERCENTILE_95") return this.send(res, 400, { error: { code: 400, message: "expected ALIGN_PERCENTILE_95" } });
+      const points = this.series[type];
+      return this.send(res, 200, points ? { timeSeries: [{ metric: { type }, points: points.map((v) => ({ interval: { endTime: "2026-11-22T12:00:00Z" }, value: { doubleValue: v } })) }] } : {});
+    }
     const prefix = `/compute/v1/projects/${this.project}/`;
     if (!url.pathname.startsWith(prefix)) return this.send(res, 404, { error: { code: 404, message: `The resource 'projects/${url.pathname.split("/")[4]}' was not found` } });
     const rest = url.pathname.slice(prefix.length);
@@ -49,6 +59,12 @@ export class GcpComputeDouble {
       const items: Record<string, Record<string, unknown[]>> = {};
       for (const i of page) (items[`zones/${i.zone}`] ??= { [agg[1]!]: [] })[agg[1]!]!.push({ id: String(1000 + this.items.indexOf(i)), name: i.name, zone: `https://www.googleapis.com/compute/v1/projects/${this.project}/zones/${i.zone}`, labels: i.labels });
       return this.send(res, 200, { kind: `compute#${agg[1] === "instances" ? "instance" : "disk"}AggregatedList`, items, ...(start + this.pageSize < matching.length ? { nextPageToken: String(start + this.pageSize) } : {}) });
+    }
+    const get = /^zones\/([a-z0-9-]+)\/instances\/([a-z0-9-]+)$/.exec(rest);
+    if (req.method === "GET" && get) {
+      const inst = this.instances[get[2]!];
+      if (!inst) return this.send(res, 404, { error: { code: 404, message: `The resource 'projects/${this.project}/zones/${get[1]}/instances/${get[2]}' was not found` } });
+      return this.send(res, 200, { kind: "compute#instance", name: get[2], id: inst.id, status: inst.status, zone: get[1] });
     }
     const del = /^zones\/([a-z0-9-]+)\/(instances|disks)\/([a-z0-9-]+)$/.exec(rest);
     if (req.method === "DELETE" && del) {

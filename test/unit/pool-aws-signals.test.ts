@@ -98,3 +98,27 @@ test("live pool observation: the instance found by its tags, interruption from t
     await Promise.all([ec2.stop(), aws.stop()]);
   }
 });
+
+test("live pool observation on GCP: the instance by its name, CPU and memory p95 from Cloud Monitoring; 404 is missing", async () => {
+  const { GcpComputeDouble } = await import("../doubles/gcp-compute");
+  const { observeGcpPool } = await import("../../reconciler/signals/pool-live");
+  const { poolInstanceName } = await import("../../reconciler/pool-naming");
+  const gcp = new GcpComputeDouble([]);
+  const compute = await gcp.start();
+  const monitoring = compute.replace(/compute\/v1\/$/, "");
+  try {
+    const pool = { provider: "gcp" as const, region: "us-central1", zone: "", instanceType: "n2-standard-4", vcpu: 4, ramGb: 16, market: "spot" as const, hourUsd: 0.05, since: "2026-11-22T08:00:00.000Z" };
+    const auth = { project: "proj-test", token: "gcp-test-token" };
+    gcp.instances[poolInstanceName(pool)] = { id: "4455", status: "RUNNING" };
+    gcp.series = { "compute.googleapis.com/instance/cpu/utilization": [0.41, 0.87], "agent.googleapis.com/memory/percent_used": [55] };
+    const seen = await observeGcpPool(pool, auth, { compute, monitoring }, AT);
+    assert.deepEqual(seen, { actual: { instanceId: poolInstanceName(pool), state: "running", interruption: "none" }, usage: { cpuP95Pct: 87, memP95Pct: 55, netP95Mbps: null } });
+    assert.ok(gcp.calls.some((c) => c.path.startsWith(`/compute/v1/projects/proj-test/zones/us-central1-b/instances/${poolInstanceName(pool)}`)));
+    assert.ok(gcp.calls.some((c) => c.path.includes(encodeURIComponent('resource.labels.instance_id="4455"').replace(/%20/g, "+"))));
+    delete gcp.instances[poolInstanceName(pool)];
+    assert.deepEqual(await observeGcpPool(pool, auth, { compute, monitoring }, AT), { actual: { instanceId: poolInstanceName(pool), state: "missing", interruption: "none" }, usage: null });
+    await assert.rejects(observeGcpPool(pool, { ...auth, token: "expired" }, { compute, monitoring }, AT), /GCP GET .*: 401 Request had invalid authentication credentials/);
+  } finally {
+    await gcp.stop();
+  }
+});
