@@ -69,7 +69,7 @@ export function liveSources(cfg: StackConfig, journal: Journal, now: () => numbe
     prices: poolPrices(cfg, new GcpCsvPriceSource(resolveFromRoot(cfg.root, s.pricesFile), now), now),
     pool: poolObserver(cfg, now),
     budget: new JournalBudgetSource(journal, cfg.stack),
-    fleet: new FleetWithStandbyReader(new FleetWithHpcReader(new JournalFleetReader(journal, cfg.stack), cfg.desired.hpc, warn("hpc cluster unreadable")), { standby: cfg.desired.standby, vast, journal, stack: cfg.stack, onError: warn("standby pairs unobserved") }),
+    fleet: new FleetWithStandbyReader(new FleetWithHpcReader(new JournalFleetReader(journal, cfg.stack), cfg.desired.hpc, warn("hpc cluster unreadable")), { standby: cfg.desired.standby, vast, journal, stack: cfg.stack, onError: warn("standby pairs unobserved"), idleBelowPct: cfg.policy.standby.idleBelowPct, now }),
     offers: () => offersForRestore(vast, cfg.desired.standby, cfg.policy.standby, warn("Vast offers unavailable")),
     queue: cfg.policy.hpc.queueCommand ? new CommandQueueSource(cfg.policy.hpc.queueCommand, cfg.policy.hpc.queueTimeoutSeconds * 1000) : undefined,
   };

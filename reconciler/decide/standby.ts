@@ -8,6 +8,9 @@ export function chooseOffer(offers: readonly VastOffer[], r: StandbyPolicy["gpu"
     .sort((a, b) => a.dphUsd - b.dphUsd || a.id - b.id)[0];
 }
 
+/** How long before an idle GPU is destroyed the warning comes. */
+export const IDLE_WARNING_MINUTES = 5;
+
 /** How long a restoring pair may show no running GPU before it counts as gpu-lost again. */
 export const RESTORE_GRACE_MS = 30 * 60_000;
 
@@ -43,6 +46,16 @@ export function decideStandby(args: { previous: DesiredStandby; signals: Pick<Si
     if (seen.gpu.state === "destroyed") {
       d("destroy", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} was destroyed by the user: remove its standby ${seen.standby.name} too`, pair.pairId, null);
       continue;
+    }
+    if (seen.gpu.state === "running" && pair.state === "running" && args.policy.autoDestroyAfterIdleMinutes !== null && seen.gpu.idleSince) {
+      const limit = args.policy.autoDestroyAfterIdleMinutes;
+      const idleMin = (args.atMs - Date.parse(seen.gpu.idleSince)) / 60_000;
+      if (idleMin >= limit) {
+        d("destroy", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} idle ${round(idleMin, 1)} min >= autoDestroyAfterIdleMinutes ${limit}: destroy the GPU; standby ${seen.standby.name} and its data stay (restore with fleet gpu restore)`, "running", "gpu-lost");
+        pairs.push({ ...pair, state: "gpu-lost", since: iso(args.atMs) });
+        continue;
+      }
+      if (idleMin >= limit - IDLE_WARNING_MINUTES) d("keep", `warning: pair ${pair.pairId}: GPU ${seen.gpu.instanceId} idle ${round(idleMin, 1)} min; it will be destroyed at ${limit} min unless it gets work (the standby keeps the data)`, "running", "running");
     }
     if (seen.gpu.state === "running") {
       if (pair.state !== "running") {

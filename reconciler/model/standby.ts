@@ -15,6 +15,13 @@ export const GpuRequirementsSchema = z.strictObject({
 export const StandbyPolicySchema = z.strictObject({
   /** Choose a new GPU on its own when one is lost (else a person runs `fleet gpu restore`). */
   autoRestore: z.boolean().default(false),
+  /**
+   * Destroy a running pair's GPU after it has been idle this long (GPU utilisation below
+   * idleBelowPct); the standby and its data stay (pair gpu-lost, restorable). null: never.
+   * A warning decision comes 5 minutes before.
+   */
+  autoDestroyAfterIdleMinutes: z.int().min(10).nullable().default(null),
+  idleBelowPct: z.number().min(0).max(100).default(5),
   /** Limits checked before any GPU is rented (boot, restore, auto-restore). */
   maxPairs: z.int().min(0).max(100).default(2),
   /** Ceiling on the summed $/hour of every pair's GPU. */
@@ -57,7 +64,12 @@ export const DesiredStandbySchema = z.strictObject({ pairs: z.array(PairSchema).
 
 export const StandbyObservedSchema = z.strictObject({
   pairId: z.string(),
-  gpu: z.strictObject({ instanceId: z.string(), state: z.enum(["running", "lost", "destroyed"]) }),
+  gpu: z.strictObject({
+    instanceId: z.string(),
+    state: z.enum(["running", "lost", "destroyed"]),
+    /** Since when the GPU has been idle without a break (null: busy or unknown). */
+    idleSince: isoTime.nullable().default(null),
+  }),
   standby: z.strictObject({ name: z.string() }),
 });
 

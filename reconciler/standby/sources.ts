@@ -1,11 +1,39 @@
 import type { ActualFleetInput, DesiredStandby, StandbyPolicy, VastOffer } from "../model";
 import type { Journal } from "../journal";
 import type { FleetReader } from "../signals/types";
-import { VastClient } from "../vast/client";
-import { observePairs } from "./observe";
+import { VastClient, type VastInstance } from "../vast/client";
+import { instanceOfPair, observePairs } from "./observe";
 
 /** The journal event `fleet gpu destroy` records before it applies (a failed apply is finished by the next cycle). */
 export const GPU_DESTROY_EVENT = "gpu-destroy-requested";
+/** Journal events marking when a pair's GPU went idle or busy again (idle time spans cycles). */
+export const GPU_ACTIVITY_EVENT = "gpu-activity";
+
+/**
+ * Since when each running pair's GPU has been idle (utilisation below `idleBelowPct`), carried across
+ * cycles in the journal: a change between idle and busy is recorded; unknown utilisation changes nothing.
+ */
+export function trackIdle(journal: Journal, stack: string, pairs: DesiredStandby["pairs"], instances: readonly VastInstance[], idleBelowPct: number, nowIso: string): Map<string, string> {
+  const events = journal.events(stack, { kind: GPU_ACTIVITY_EVENT, limit: 500 });
+  const out = new Map<string, string>();
+  for (const pair of pairs) {
+    const inst = instanceOfPair(pair.pairId, instances);
+    const last = events.find((e) => (e.detail as { pairId?: string } | null)?.pairId === pair.pairId && e.at >= pair.since);
+    const lastIdle = last ? (last.detail as { idle: boolean; since: string }) : null;
+    const util = inst?.status === "running" ? inst.gpuUtilPct : null;
+    if (util === null) {
+      if (lastIdle?.idle) out.set(pair.pairId, lastIdle.since);
+      continue;
+    }
+    const idle = util < idleBelowPct;
+    if (idle && lastIdle?.idle) out.set(pair.pairId, lastIdle.since);
+    else if (idle) {
+      journal.recordEvent({ at: nowIso, stack, area: "standby", kind: GPU_ACTIVITY_EVENT, detail: { pairId: pair.pairId, idle: true, since: nowIso, gpuUtilPct: util } });
+      out.set(pair.pairId, nowIso);
+    } else if (lastIdle?.idle) journal.recordEvent({ at: nowIso, stack, area: "standby", kind: GPU_ACTIVITY_EVENT, detail: { pairId: pair.pairId, idle: false, since: nowIso, gpuUtilPct: util } });
+  }
+  return out;
+}
 
 /** Pairs whose destroy the user asked for after the pair came to be (an older request for a reused id does not count). */
 export function destroyRequests(journal: Journal, stack: string, standby: DesiredStandby): Set<string> {
@@ -30,7 +58,7 @@ export function vastFromEnv(env: NodeJS.ProcessEnv = process.env): VastClient | 
 export class FleetWithStandbyReader implements FleetReader {
   constructor(
     private readonly inner: FleetReader,
-    private readonly args: { standby: DesiredStandby; vast: VastClient | null; journal: Journal; stack: string; onError?: (err: unknown) => void },
+    private readonly args: { standby: DesiredStandby; vast: VastClient | null; journal: Journal; stack: string; onError?: (err: unknown) => void; idleBelowPct?: number; now?: () => number },
   ) {}
   async actual(): Promise<ActualFleetInput> {
     const base = await this.inner.actual();
@@ -41,7 +69,9 @@ export class FleetWithStandbyReader implements FleetReader {
       return { ...base, standby: null };
     }
     try {
-      return { ...base, standby: observePairs(standby.pairs, await vast.showInstances(), destroyRequests(journal, stack, standby)) };
+      const instances = await vast.showInstances();
+      const idle = trackIdle(journal, stack, standby.pairs, instances, this.args.idleBelowPct ?? 5, new Date((this.args.now ?? Date.now)()).toISOString());
+      return { ...base, standby: observePairs(standby.pairs, instances, destroyRequests(journal, stack, standby), idle) };
     } catch (e) {
       this.args.onError?.(e);
       return { ...base, standby: null };

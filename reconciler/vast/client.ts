@@ -47,6 +47,8 @@ export interface VastInstance {
   sshHost: string | null;
   sshPort: number | null;
   startedAt: string | null;
+  /** GPU utilisation in percent as Vast last measured it (gpu_util); null when not reported. */
+  gpuUtilPct: number | null;
 }
 
 /**
@@ -75,6 +77,7 @@ function wire() {
     ssh_host: z.string().nullable().optional(),
     ssh_port: z.number().int().nullable().optional(),
     start_date: z.number().nullable().optional(),
+    gpu_util: z.number().nullable().optional(),
   });
   return { OfferWire, InstanceWire };
 }
@@ -170,6 +173,7 @@ export class VastClient {
       sshHost: i.ssh_host ?? null,
       sshPort: i.ssh_port ?? null,
       startedAt: i.start_date ? new Date(i.start_date * 1000).toISOString() : null,
+      gpuUtilPct: typeof i.gpu_util === "number" && Number.isFinite(i.gpu_util) ? i.gpu_util : null,
     }));
   }
 

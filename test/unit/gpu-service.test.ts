@@ -194,3 +194,27 @@ test("waitForSsh with the real ssh: a host that never answers fails within the b
   assert.ok(Date.now() - started < 10_000, "bounded");
   assert.ok(attempts.length >= 2);
 });
+
+test("standby reader: GPU idle time spans cycles through the journal; busy again resets it; unknown utilisation changes nothing", async () => {
+  await harness(async ({ vast, journal, double }) => {
+    const pairs = [{ pairId: "a", state: "running" as const, gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "US, CA" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" }];
+    await vast.createInstance(101, { image: "x", diskGb: 50, onstart: "", label: "fleet-pair-a" });
+    const inst = double.instances[0]!;
+    inst.actual_status = "running";
+    let t = Date.parse("2026-11-22T12:00:00Z");
+    const read = async () => (await new FleetWithStandbyReader({ actual: async () => ({ burst: [] }) }, { standby: { pairs }, vast, journal, stack: "test", idleBelowPct: 5, now: () => t }).actual()).standby![0]!.gpu.idleSince;
+    inst.gpu_util = 2;
+    assert.equal(await read(), "2026-11-22T12:00:00.000Z");
+    t += 10 * 60_000;
+    inst.gpu_util = 0;
+    assert.equal(await read(), "2026-11-22T12:00:00.000Z", "still idle since the first idle reading");
+    delete inst.gpu_util;
+    t += 60_000;
+    assert.equal(await read(), "2026-11-22T12:00:00.000Z", "unknown: no change");
+    inst.gpu_util = 80;
+    assert.equal(await read(), null, "busy again");
+    inst.gpu_util = 1;
+    t += 60_000;
+    assert.equal(await read(), "2026-11-22T12:12:00.000Z", "a new idle stretch");
+  });
+});

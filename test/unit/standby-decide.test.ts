@@ -6,7 +6,7 @@ import { StandbyPolicySchema, type Pair, type StandbyObserved, type VastOffer } 
 
 const AT = Date.parse("2026-11-22T12:00:00Z");
 const pair = (id: string, state: Pair["state"] = "running"): Pair => ({ pairId: id, state, gpu: { offerId: 1, gpuName: "RTX_4090", dphUsd: 0.4, geolocation: "US, CA" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T00:00:00.000Z" });
-const seen = (id: string, state: StandbyObserved["gpu"]["state"]): StandbyObserved => ({ pairId: id, gpu: { instanceId: `i-${id}`, state }, standby: { name: `standby-${id}` } });
+const seen = (id: string, state: StandbyObserved["gpu"]["state"], idleSince: string | null = null): StandbyObserved => ({ pairId: id, gpu: { instanceId: `i-${id}`, state, idleSince }, standby: { name: `standby-${id}` } });
 const offer = (id: number, dph: number, over: Partial<VastOffer> = {}): VastOffer => ({ id, gpuName: "RTX_4090", numGpus: 1, gpuRamGb: 24, dphUsd: dph, reliability: 0.99, diskGb: 200, geolocation: "US, TX", ...over });
 const policy = (over: Record<string, unknown> = {}) => StandbyPolicySchema.parse(over);
 const run = (pairs: Pair[], observed: StandbyObserved[] | null, offers: VastOffer[] = [], p = policy()) =>
@@ -78,4 +78,19 @@ test("property: no standby without its pair; no standby disk dropped while its p
     }),
     { numRuns: 300 },
   );
+});
+
+test("standby: idle auto-destroy is off by default; on, a warning 5 minutes before, then the GPU goes and the standby stays", () => {
+  const idle = (min: number) => new Date(AT - min * 60_000).toISOString();
+  assert.deepEqual(run([pair("a")], [seen("a", "running", idle(600))]).desired.pairs, [pair("a")], "off by default");
+  const p = policy({ autoDestroyAfterIdleMinutes: 30 });
+  assert.equal(run([pair("a")], [seen("a", "running", idle(20))], [], p).decisions[0]!.kind, "noop", "idle 20 of 30 min: nothing yet");
+  const warn = run([pair("a")], [seen("a", "running", idle(26))], [], p);
+  assert.deepEqual(warn.desired.pairs, [pair("a")]);
+  assert.match(warn.decisions[0]!.reason, /^warning: pair a: GPU i-a idle 26 min; it will be destroyed at 30 min/);
+  const gone = run([pair("a")], [seen("a", "running", idle(31))], [], p);
+  assert.equal(gone.desired.pairs[0]!.state, "gpu-lost");
+  assert.deepEqual(gone.desired.pairs[0]!.standby, pair("a").standby, "the standby (and its disk) stay");
+  assert.match(gone.decisions[0]!.reason, /idle 31 min >= autoDestroyAfterIdleMinutes 30: destroy the GPU; standby standby-a and its data stay/);
+  assert.equal(run([pair("a")], [seen("a", "running", null)], [], p).desired.pairs[0]!.state, "running", "busy or unknown: kept");
 });
