@@ -8,6 +8,7 @@ export async function statusCommand(opts: { stack: string; json?: boolean }): Pr
   const cfg = stackContext(opts.stack);
   const journal = Journal.openExisting(journalPath(cfg));
   const nowMs = Date.now();
+  const today = journal ? spendToday(cfg, journal, nowMs) : null;
   const status = journal
     ? {
         stack: cfg.stack,
@@ -15,8 +16,8 @@ export async function statusCommand(opts: { stack: string; json?: boolean }): Pr
         lastPlan: journal.lastPlan(cfg.stack) ?? null,
         lastDecisions: journal.decisions(cfg.stack, { limit: 10 }),
         running: journal.openLifetimes(cfg.stack),
-        spentTodayUsd: spendToday(cfg, journal, nowMs).burstUsd,
-        spendToday: spendToday(cfg, journal, nowMs),
+        spentTodayUsd: today!.burstUsd,
+        spendToday: today,
         dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd,
         appliedDesired: cfg.desired,
       }
