@@ -1,8 +1,8 @@
 import { deepEqual, diffJson, type DiffEntry } from "./diff";
 import { changedAreas, gateAreas, planShape } from "./gate";
 import type { Journal } from "./journal";
-import { buildPlan, type Plan } from "./plan";
-import { AREAS, type Area, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
+import { buildPlan, manualPlan, type Plan } from "./plan";
+import { AREAS, type Area, type Decision, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
 import { PendingOperationsError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./apply/types";
 
 export interface CycleDeps {
@@ -129,6 +129,17 @@ export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">,
     });
     return { ...base, outcome: "failed", error, manual };
   }
+}
+
+/**
+ * A change made by hand (CLI, API): one manual plan with its decision, journalled, then applied
+ * through the same path as a cycle (lifetimes, breaker). `applied` is what the engine holds.
+ */
+export async function applyByHand(deps: Omit<CycleDeps, "gather" | "writeReview">, applied: DesiredFleet, desired: DesiredFleet, decision: Decision, onProgress?: (p: ResourceProgress) => void): Promise<CycleResult> {
+  const atIso = new Date(deps.clock()).toISOString();
+  const plan = manualPlan({ stack: deps.stack, atIso, previous: applied, desired, dailyBudgetUsd: deps.policy.burst.dailyBudgetUsd, decision });
+  const planId = deps.journal.recordPlan({ at: atIso, stack: deps.stack, source: "manual", desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, atIso);
+  return applyPlan(deps, plan, planId, applied, onProgress);
 }
 
 /**

@@ -6,10 +6,9 @@ import { spendUsd } from "../costs";
 import { chooseOffer } from "../decide/standby";
 import { BlockedError, FleetError, InputError } from "../errors";
 import type { Journal } from "../journal";
-import { applyPlan } from "../loop";
+import { applyByHand } from "../loop";
 import type { Decision, DesiredFleet, DesiredStandby, Pair, VastOffer } from "../model";
-import { manualPlan } from "../plan";
-import { VastError, type OfferQuery, type VastClient, type VastInstance } from "../vast/client";
+import { VastError, type VastClient, type VastInstance } from "../vast/client";
 import { bootPair, findPair, markRunning, removePair, restorePair } from "./actions";
 import { pairIdOfLabel, pairLabel } from "./observe";
 import { GPU_DESTROY_EVENT } from "./sources";
@@ -33,10 +32,6 @@ export interface GpuDeps {
   ssh?: { wait: typeof waitForSsh; run: typeof sshRun };
 }
 
-export async function searchOffers(vast: VastClient, q: OfferQuery): Promise<VastOffer[]> {
-  return vast.searchOffers(q);
-}
-
 /** The offer if it is still rentable; an InputError naming --offer if not. */
 async function liveOffer(vast: VastClient, offerId: number): Promise<VastOffer> {
   const [offer] = await vast.searchOffers({ offerId, limit: 1 });
@@ -55,11 +50,7 @@ function progressLine(p: ResourceProgress): string {
 
 /** Plans, journals and applies one by-hand standby change. */
 async function applyStandby(deps: GpuDeps, applier: Applier, applied: DesiredFleet, standby: DesiredStandby, decision: Decision): Promise<void> {
-  const atIso = new Date(deps.now()).toISOString();
-  const desired = { ...applied, standby };
-  const plan = manualPlan({ stack: deps.cfg.stack, atIso, previous: applied, desired, dailyBudgetUsd: deps.cfg.policy.burst.dailyBudgetUsd, decision });
-  const planId = deps.journal().recordPlan({ at: atIso, stack: deps.cfg.stack, source: "manual", desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, atIso);
-  const r = await applyPlan({ stack: deps.cfg.stack, policy: deps.cfg.policy, applier, journal: deps.journal(), clock: deps.now }, plan, planId, applied, (p) => deps.say(progressLine(p)));
+  const r = await applyByHand({ stack: deps.cfg.stack, policy: deps.cfg.policy, applier, journal: deps.journal(), clock: deps.now }, applied, { ...applied, standby }, decision, (p) => deps.say(progressLine(p)));
   if (r.outcome === "failed") throw new ApplyFailedError(`apply failed: ${r.error}${r.manual.length ? ` (circuit breaker: ${r.manual.join(", ")} now manual)` : ""}`);
   if (r.outcome !== "applied") throw new ApplyFailedError(`apply did not run: ${r.outcome === "skipped-busy" ? r.why : r.outcome}`);
 }

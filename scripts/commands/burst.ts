@@ -1,8 +1,7 @@
 import { stackContext, liveSources } from "../../reconciler/context";
 import { createBurstByHand, terminateBurstByHand } from "../../reconciler/decide/burst-manual";
 import { EXIT, InputError } from "../../reconciler/errors";
-import { applyPlan } from "../../reconciler/loop";
-import { manualPlan } from "../../reconciler/plan";
+import { applyByHand } from "../../reconciler/loop";
 import type { Decision, DesiredFleet } from "../../reconciler/model";
 import type { StackConfig } from "../../reconciler/config/load";
 import { openApplier, openJournal } from "./engine";
@@ -15,12 +14,8 @@ async function applyBurst(cfg: StackConfig, what: string, next: (applied: Desire
   try {
     const applied = await applier.appliedDesired();
     const { desired: burst, decision } = next(applied); // checked again on what the engine holds
-    const atIso = new Date().toISOString();
-    const desired = { ...applied, burst };
-    const plan = manualPlan({ stack: cfg.stack, atIso, previous: applied, desired, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision });
-    const planId = journal.recordPlan({ at: atIso, stack: cfg.stack, source: "manual", desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, atIso);
     process.stdout.write(`${decision.reason}\n`);
-    const r = await applyPlan({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, plan, planId, applied, (p) => process.stdout.write(`  ${p.phase} ${p.op} ${p.urn.split("::").pop()}\n`));
+    const r = await applyByHand({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, applied, { ...applied, burst }, decision, (p) => process.stdout.write(`  ${p.phase} ${p.op} ${p.urn.split("::").pop()}\n`));
     process.stdout.write(`${what}: ${r.outcome}${r.outcome === "failed" ? ` (${r.error})` : ""}\n`);
     return r.outcome === "applied" ? EXIT.ok : EXIT.failure;
   } finally {

@@ -8,8 +8,7 @@ import { gatherClusterFacts } from "../../reconciler/hpc/facts";
 import { clusterProblems } from "../../reconciler/hpc/layout";
 import { readClusterStatus } from "../../reconciler/hpc/status";
 import { HpcSpecSchema, type HpcSpec } from "../../reconciler/model";
-import { applyPlan } from "../../reconciler/loop";
-import { manualPlan } from "../../reconciler/plan";
+import { applyByHand } from "../../reconciler/loop";
 import { openApplier, openJournal } from "./engine";
 import { table } from "./table";
 
@@ -81,12 +80,9 @@ export async function hpcChangeCommand(opts: { stack: string; action: "up" | "st
   const journal = openJournal(cfg);
   try {
     const applied = await applier.appliedDesired();
-    const desired = { ...applied, hpc: next };
-    const atIso = new Date().toISOString();
-    const kind = opts.action === "destroy" ? "destroy" : "scale";
-    const plan = manualPlan({ stack: cfg.stack, atIso, previous: applied, desired, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision: { area: "hpc", kind, reason: `by hand: fleet hpc ${opts.action}${next ? ` (${next.compute.count + 1} nodes, ${next.running ? "running" : "shut off"})` : ` (cluster ${current!.name})`}`, from: applied.hpc?.name ?? null, to: next?.name ?? null } });
-    const planId = journal.recordPlan({ at: atIso, stack: cfg.stack, source: "manual", desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, atIso);
-    const r = await applyPlan({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, plan, planId, applied);
+    const kind = opts.action === "destroy" ? ("destroy" as const) : ("scale" as const);
+    const decision = { area: "hpc" as const, kind, reason: `by hand: fleet hpc ${opts.action}${next ? ` (${next.compute.count + 1} nodes, ${next.running ? "running" : "shut off"})` : ` (cluster ${current!.name})`}`, from: applied.hpc?.name ?? null, to: next?.name ?? null };
+    const r = await applyByHand({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, applied, { ...applied, hpc: next }, decision);
     process.stdout.write(`hpc ${opts.action}: ${r.outcome}${r.outcome === "failed" ? ` (${r.error})` : ""}\n`);
     return r.outcome === "applied" ? EXIT.ok : EXIT.failure;
   } finally {
