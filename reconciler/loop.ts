@@ -143,8 +143,8 @@ export async function applyByHand(deps: Omit<CycleDeps, "gather" | "writeReview"
 }
 
 /**
- * Lifetimes (the basis of spend): burst VMs and the pairs' GPUs (one per pair and offer), started
- * when they appear in the applied fleet, ended when they leave it.
+ * Lifetimes (the basis of spend): burst VMs, the pairs' GPUs and Vast standbys (one per pair and
+ * offer), started when they appear in the applied fleet, ended when they leave it.
  */
 function recordLifetimes(journal: Journal, stack: string, applied: DesiredFleet, desired: DesiredFleet, atIso: string): void {
   type Rented = { area: "burst" | "standby"; provider: string; zone: string; machineType: string; hourUsd: number };
@@ -152,6 +152,7 @@ function recordLifetimes(journal: Journal, stack: string, applied: DesiredFleet,
     new Map<string, Rented>([
       ...d.burst.vms.map((v) => [v.name, { area: "burst", provider: "gcp", zone: v.zone, machineType: v.machineType, hourUsd: v.spotHourUsd }] as const),
       ...d.standby.pairs.flatMap((p) => (p.state !== "gpu-lost" && p.gpu ? [[`gpu-${p.pairId}-${p.gpu.offerId}`, { area: "standby", provider: "vast", zone: p.gpu.geolocation, machineType: p.gpu.gpuName, hourUsd: p.gpu.dphUsd }] as const] : [])),
+      ...d.standby.pairs.flatMap((p) => (p.standby.target === "vast" ? [[`standby-${p.pairId}-${p.standby.offerId}`, { area: "standby", provider: "vast", zone: p.standby.geolocation, machineType: "cpu", hourUsd: p.standby.dphUsd }] as const] : [])),
     ]);
   const before = rented(applied);
   const after = rented(desired);

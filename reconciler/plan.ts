@@ -1,4 +1,4 @@
-import { gpuDphUsd } from "./decide/standby";
+import { vastDphUsd } from "./decide/standby";
 import { createHash } from "node:crypto";
 import { decide } from "./decide";
 import { round } from "./decide/time";
@@ -37,7 +37,7 @@ export function digest(v: unknown): string {
 
 /** $/hour of a desired fleet: burst VMs, the pool instance and the pairs' GPUs. */
 function hourlyOf(d: DesiredFleet): number {
-  return round(d.burst.vms.reduce((a, v) => a + v.spotHourUsd, 0) + (d.pool?.hourUsd ?? 0) + gpuDphUsd(d.standby.pairs), 6);
+  return round(d.burst.vms.reduce((a, v) => a + v.spotHourUsd, 0) + (d.pool?.hourUsd ?? 0) + vastDphUsd(d.standby.pairs), 6);
 }
 
 /** Builds a plan from validated inputs (pure). */

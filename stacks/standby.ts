@@ -17,53 +17,90 @@ export interface StandbyPairArgs {
 
 const PRIVATE_OUTPUTS = ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"];
 
+/** Where the GPU host copies to: an ssh endpoint and the user that owns /data there. */
+interface SyncEndpoint {
+  host: pulumi.Output<string>;
+  port: pulumi.Output<number>;
+  user: string;
+}
+
+/** The host part of a known_hosts line: `host`, or `[host]:port` off port 22. */
+export function knownHostField(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
 /**
- * StandbyPair: a Vast.ai GPU instance and its GCP CPU standby. The standby VM (Spot, same continent
- * as the GPU) mounts a data disk that is its own resource, protected while the pair is gpu-lost, so
- * the work survives the GPU and the VM. SSH to the standby is open only from the GPU's address; the
- * pair's key and the standby's host key are generated here (private parts are secrets), and a
- * remote command installs the sync on the GPU host with the standby's host key pinned.
+ * StandbyPair: a Vast.ai GPU instance and its CPU standby, which holds the GPU's work.
+ * - standby.target gcp: a Spot VM on the GPU's continent whose data disk is its own resource, so the
+ *   work survives the VM; SSH to it is open only from the GPU's address.
+ * - standby.target vast: a Vast.ai CPU instance (on-demand) whose disk holds the copy in /data.
+ * What holds the copy is protected while the pair is not running, so no apply can delete the only
+ * copy of a lost GPU's work. The pair's key and the standby's host key are generated here (private
+ * parts are secrets), and a remote command installs the sync on the GPU host with that host key pinned.
  */
 export class StandbyPair extends pulumi.ComponentResource {
   readonly privateKey: pulumi.Output<string>;
   readonly standbyIp: pulumi.Output<string>;
   readonly gpuIp: pulumi.Output<string | undefined>;
+  /** The GCP data disk's name, or the Vast standby instance's label. */
   readonly diskName: pulumi.Output<string>;
-  readonly dataDisk: gcp.compute.Disk;
+  /** The resource that holds the copy: the GCP data disk or the Vast standby instance. */
+  readonly dataHolder: pulumi.CustomResource;
 
   constructor(name: string, args: StandbyPairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:standby:StandbyPair", name, {}, opts);
     const { pair, policy } = args;
-    const zone = `${pair.standby.region}-b`;
-    const labels = { "managed-by": "fleet",
-    "fleet-stack": labelValue(pulumi.getStack()), "fleet-area": "standby", owner: args.owner, "expires-at": "never", "fleet-pair": pair.pairId };
+    const labels = { "managed-by": "fleet", "fleet-stack": labelValue(pulumi.getStack()), "fleet-area": "standby", owner: args.owner, "expires-at": "never", "fleet-pair": pair.pairId };
 
     const syncKey = new tls.PrivateKey(`${name}-sync-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
     const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
     this.privateKey = pulumi.secret(syncKey.privateKeyOpenssh);
+    const protect = pair.state !== "running";
+    const standbySecrets = pulumi.all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh, syncKey.publicKeyOpenssh]);
 
-    // The data disk outlives the VM (its own resource) and cannot be deleted while the GPU is lost.
-    const disk = new gcp.compute.Disk(`${name}-data`, { zone, size: pair.standby.diskGb, type: "pd-balanced", labels }, { parent: this, protect: pair.state !== "running" });
-    this.diskName = disk.name;
-    this.dataDisk = disk;
-
-    const startup = pulumi
-      .all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh, syncKey.publicKeyOpenssh])
-      .apply(([hostPriv, hostPub, syncPub]) => renderTemplate("standby-startup.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }));
-    const vm = new gcp.compute.Instance(`${name}-standby`, {
-      zone,
-      machineType: pair.standby.machineType,
-      bootDisk: { autoDelete: true, initializeParams: { image: "debian-cloud/debian-12", size: 10 } },
-      attachedDisks: [{ source: disk.id, deviceName: "data" }],
-      networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
-      // Spot; STOP on preemption so the VM (and with it the attached disk) is kept.
-      scheduling: { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" },
-      tags: [`fleet-standby-${pair.pairId}`],
-      labels: { ...labels, "fleet-hour-microusd": "10000" },
-      metadataStartupScript: pulumi.secret(startup),
-      allowStoppingForUpdate: true,
-    }, { parent: this });
-    this.standbyIp = vm.networkInterfaces.apply((n) => n[0]?.accessConfigs?.[0]?.natIp ?? "");
+    let endpoint: SyncEndpoint;
+    let standbyReady: pulumi.Resource;
+    let gcpTag: string | undefined;
+    if (pair.standby.target === "gcp") {
+      const zone = `${pair.standby.region}-b`;
+      // The data disk outlives the VM (its own resource).
+      const disk = new gcp.compute.Disk(`${name}-data`, { zone, size: pair.standby.diskGb, type: "pd-balanced", labels }, { parent: this, protect });
+      const startup = standbySecrets.apply(([hostPriv, hostPub, syncPub]) => renderTemplate("standby-startup.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }));
+      gcpTag = `fleet-standby-${pair.pairId}`;
+      const vm = new gcp.compute.Instance(`${name}-standby`, {
+        zone,
+        machineType: pair.standby.machineType,
+        bootDisk: { autoDelete: true, initializeParams: { image: "debian-cloud/debian-12", size: 10 } },
+        attachedDisks: [{ source: disk.id, deviceName: "data" }],
+        networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
+        // Spot; STOP on preemption so the VM (and with it the attached disk) is kept.
+        scheduling: { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" },
+        tags: [gcpTag],
+        labels: { ...labels, "fleet-hour-microusd": "10000" },
+        metadataStartupScript: pulumi.secret(startup),
+        allowStoppingForUpdate: true,
+      }, { parent: this });
+      this.dataHolder = disk;
+      this.diskName = disk.name;
+      standbyReady = vm;
+      endpoint = { host: vm.networkInterfaces.apply((n) => n[0]?.accessConfigs?.[0]?.natIp ?? ""), port: pulumi.output(22), user: "fleet" };
+    } else {
+      const onstart = standbySecrets.apply(([hostPriv, hostPub, syncPub]) => renderTemplate("vast-standby-onstart.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }));
+      const standby = new VastInstance(`${name}-standby`, {
+        offerId: pair.standby.offerId,
+        pairId: pair.pairId,
+        role: "standby",
+        image: policy.vastStandby.image,
+        diskGb: pair.standby.diskGb,
+        onstart: pulumi.secret(onstart),
+        apiUrl: args.vastApiUrl,
+      }, { parent: this, protect });
+      this.dataHolder = standby;
+      this.diskName = standby.label;
+      standbyReady = standby;
+      endpoint = { host: standby.sshHost, port: standby.sshPort, user: "root" };
+    }
+    this.standbyIp = endpoint.host;
 
     // running or restoring: the GPU exists. Its sync install pulls the standby's copy onto the new
     // host first (restore), and only then starts copying back, so a fresh GPU never wipes the copy.
@@ -77,23 +114,37 @@ export class StandbyPair extends pulumi.ComponentResource {
         apiUrl: args.vastApiUrl,
       }, { parent: this });
       this.gpuIp = gpu.publicIp;
-      const firewall = new gcp.compute.Firewall(`${name}-ssh`, {
-        network: "default",
-        direction: "INGRESS",
-        sourceRanges: [pulumi.interpolate`${gpu.publicIp}/32`],
-        allows: [{ protocol: "tcp", ports: ["22"] }],
-        targetTags: [`fleet-standby-${pair.pairId}`],
-      }, { parent: this });
+      const dependsOn: pulumi.Resource[] = [standbyReady];
+      if (gcpTag) {
+        dependsOn.push(new gcp.compute.Firewall(`${name}-ssh`, {
+          network: "default",
+          direction: "INGRESS",
+          sourceRanges: [pulumi.interpolate`${gpu.publicIp}/32`],
+          allows: [{ protocol: "tcp", ports: ["22"] }],
+          targetTags: [gcpTag],
+        }, { parent: this }));
+      }
       const install = pulumi
-        .all([syncKey.privateKeyOpenssh, hostKey.publicKeyOpenssh, this.standbyIp])
-        .apply(([priv, hostPub, ip]) =>
-          renderTemplate("gpu-sync-install.sh", { PAIR_ID: pair.pairId, SYNC_PRIVATE_KEY: priv.trim(), STANDBY_IP: ip, HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PATHS: policy.syncPaths.join(" "), INTERVAL: policy.syncIntervalSeconds, SYNC_SCRIPT: renderTemplate("standby-sync.sh", {}) }),
+        .all([syncKey.privateKeyOpenssh, hostKey.publicKeyOpenssh, endpoint.host, endpoint.port])
+        .apply(([priv, hostPub, host, port]) =>
+          renderTemplate("gpu-sync-install.sh", {
+            PAIR_ID: pair.pairId,
+            SYNC_PRIVATE_KEY: priv.trim(),
+            KNOWN_HOST: knownHostField(host, port),
+            HOST_PUBLIC_KEY: hostPub.trim(),
+            STANDBY_USER: endpoint.user,
+            STANDBY_HOST: host,
+            STANDBY_PORT: port,
+            SYNC_PATHS: policy.syncPaths.join(" "),
+            INTERVAL: policy.syncIntervalSeconds,
+            SYNC_SCRIPT: renderTemplate("standby-sync.sh", {}),
+          }),
         );
       new command.remote.Command(`${name}-sync`, {
         connection: { host: gpu.sshHost, port: gpu.sshPort, user: "root", privateKey: syncKey.privateKeyOpenssh },
         create: pulumi.secret(install),
         delete: "pkill -f /usr/local/bin/fleet-sync || true",
-      }, { parent: this, dependsOn: [vm, firewall] });
+      }, { parent: this, dependsOn });
     } else {
       this.gpuIp = pulumi.output(undefined);
     }

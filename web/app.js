@@ -144,7 +144,8 @@ async function renderStatus() {
     $("pool").textContent = "no pool instance";
     $("switches").replaceChildren();
   }
-  fillRows($("pairs").tBodies[0], s.standby.pairs.map((p) => [p.pairId, p.state, p.gpu.instanceId ? `${p.gpu.gpuName} #${p.gpu.instanceId} (${p.gpu.status})` : (p.gpu.gpuName ?? "-"), `${p.standby.machineType} ${p.standby.region}`, p.lastSyncAt ?? "unknown", usd(p.costSoFarUsd)]));
+  const standbyText = (sb) => (sb.target === "vast" ? `Vast ${sb.instanceId ? `#${sb.instanceId} (${sb.status ?? "?"})` : `offer ${sb.offerId}`} ${usd(sb.dphUsd, 3)}/h` : `${sb.machineType} ${sb.region}`);
+  fillRows($("pairs").tBodies[0], s.standby.pairs.map((p) => [p.pairId, p.state, p.gpu.instanceId ? `${p.gpu.gpuName} #${p.gpu.instanceId} (${p.gpu.status})` : (p.gpu.gpuName ?? "-"), standbyText(p.standby), p.lastSyncAt ?? "unknown", usd(p.costSoFarUsd)]));
   fillRows($("hpc").tBodies[0], s.hpc ? s.hpc.nodes.map((n) => [n.name, n.role, n.state, n.vcpu ?? "-", n.memoryMiB ? `${n.memoryMiB} MiB` : "-", n.ip ?? "-"]) : []);
   const prices = await api("/api/prices").catch(() => ({ points: [] }));
   renderChart(prices);

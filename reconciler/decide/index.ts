@@ -2,7 +2,7 @@ import type { Decision, DesiredFleet, FleetPolicy, Signals } from "../model";
 import { decideBurst, type BurstOutcome } from "./burst";
 import { decideHpc } from "./hpc";
 import { decidePool } from "./pool";
-import { decideStandby, gpuDphUsd } from "./standby";
+import { decideStandby, vastDphUsd } from "./standby";
 
 export interface DecideInput {
   signals: Signals;
@@ -28,7 +28,7 @@ export function decide(input: DecideInput): DecideOutput {
   const hpc = decideHpc(input.previous.hpc, input.signals, input.policy.hpc);
   const pool = decidePool({ previous: input.previous.pool, signals: input.signals, policy: input.policy.pool, atMs });
   const standby = decideStandby({ previous: input.previous.standby, signals: input.signals, policy: input.policy.standby, atMs });
-  const gpuHourly = gpuDphUsd(standby.desired.pairs);
+  const gpuHourly = vastDphUsd(standby.desired.pairs);
   return {
     desired: { ...input.previous, burst: burst.desired, hpc: hpc.desired, pool: pool.desired, standby: standby.desired },
     decisions: [...burst.decisions, ...pool.decisions, ...standby.decisions, ...hpc.decisions],

@@ -1,4 +1,5 @@
 import type { Decision, DesiredStandby, Pair, Signals, StandbyPolicy, VastOffer } from "../model";
+import { continentOf } from "../standby/geo";
 import { iso, round } from "./time";
 
 /** Cheapest offer meeting the GPU requirements (deterministic tie-break by id). */
@@ -14,9 +15,26 @@ export const IDLE_WARNING_MINUTES = 5;
 /** How long a restoring pair may show no running GPU before it counts as gpu-lost again. */
 export const RESTORE_GRACE_MS = 30 * 60_000;
 
-/** The summed $/hour of the GPUs these pairs rent (a gpu-lost pair rents none). */
-export function gpuDphUsd(pairs: readonly Pair[]): number {
-  return pairs.reduce((a, p) => a + (p.state !== "gpu-lost" && p.gpu ? p.gpu.dphUsd : 0), 0);
+/**
+ * The summed $/hour these pairs rent on Vast.ai: each GPU (a gpu-lost pair rents none) and each Vast
+ * standby (kept, and billed, while its GPU is lost).
+ */
+export function vastDphUsd(pairs: readonly Pair[]): number {
+  return pairs.reduce((a, p) => a + (p.state !== "gpu-lost" && p.gpu ? p.gpu.dphUsd : 0) + (p.standby.target === "vast" ? p.standby.dphUsd : 0), 0);
+}
+
+/**
+ * The host for a Vast standby (pure): the cheapest offer meeting the requirements, on the GPU's
+ * continent when one there does (the copy crosses no ocean every 30 s), else the cheapest anywhere.
+ */
+export function chooseStandbyOffer(offers: readonly VastOffer[], r: StandbyPolicy["vastStandby"], diskGb: number, gpuGeolocation: string): { offer: VastOffer; sameContinent: boolean } | undefined {
+  const fit = offers
+    .filter((o) => o.cpuCores >= r.cpuCoresMin && o.ramGb >= r.ramGbMin && o.diskGb >= diskGb && o.dphUsd <= r.maxDphUsd && o.reliability >= r.reliabilityMin && (!r.cpuOnly || o.numGpus === 0))
+    .sort((a, b) => a.dphUsd - b.dphUsd || a.id - b.id);
+  const continent = continentOf(gpuGeolocation);
+  const near = continent ? fit.find((o) => continentOf(o.geolocation) === continent) : undefined;
+  if (near) return { offer: near, sameContinent: true };
+  return fit[0] ? { offer: fit[0], sameContinent: false } : undefined;
 }
 
 /**
@@ -47,6 +65,10 @@ export function decideStandby(args: { previous: DesiredStandby; signals: Pick<Si
       d("destroy", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} was destroyed by the user: remove its standby ${seen.standby.name} too`, pair.pairId, null);
       continue;
     }
+    // A Vast standby holds the only copy: say so when it is stopped (the apply starts it again, its
+    // disk kept) or gone (the copy with it; nothing here can bring it back).
+    if (seen.standby.state === "down") d("keep", `warning: pair ${pair.pairId}: its Vast standby (${seen.standby.name}) is stopped: the next apply starts it again; its disk was kept`, "down", "up");
+    if (seen.standby.state === "gone") d("keep", `warning: pair ${pair.pairId}: its Vast standby is gone, and the copy of the GPU's work with it; remove the pair (fleet gpu destroy --pair ${pair.pairId}) and boot a new one`, "gone", "gone");
     if (seen.gpu.state === "running" && pair.state === "running" && args.policy.autoDestroyAfterIdleMinutes !== null && seen.gpu.idleSince) {
       const limit = args.policy.autoDestroyAfterIdleMinutes;
       const idleMin = (args.atMs - Date.parse(seen.gpu.idleSince)) / 60_000;
@@ -74,9 +96,9 @@ export function decideStandby(args: { previous: DesiredStandby; signals: Pick<Si
     if (pair.state !== "gpu-lost") d("keep", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} ${pair.state === "restoring" ? `not running ${RESTORE_GRACE_MS / 60_000} min after the restore began` : "lost (not asked for by the user)"}: keep standby ${seen.standby.name} and its disk; pair gpu-lost`, pair.state, "gpu-lost");
     if (args.policy.autoRestore) {
       const offer = chooseOffer(args.signals.offers, args.policy.gpu);
-      const others = gpuDphUsd(args.previous.pairs.filter((p) => p.pairId !== pair.pairId));
+      const others = vastDphUsd(args.previous.pairs.filter((p) => p.pairId !== pair.pairId));
       if (offer && offer.id !== pair.gpu?.offerId && others + offer.dphUsd > args.policy.maxTotalDphUsd) {
-        d("blocked", `pair ${pair.pairId}: auto-restore onto offer ${offer.id} ($${round(offer.dphUsd, 4)}/h) would bring the GPUs to $${round(others + offer.dphUsd, 4)}/h, above standby.maxTotalDphUsd $${args.policy.maxTotalDphUsd}/h`, null, offer.id);
+        d("blocked", `pair ${pair.pairId}: auto-restore onto offer ${offer.id} ($${round(offer.dphUsd, 4)}/h) would bring what the pairs rent on Vast.ai to $${round(others + offer.dphUsd, 4)}/h, above standby.maxTotalDphUsd $${args.policy.maxTotalDphUsd}/h`, null, offer.id);
       } else if (offer && offer.id !== pair.gpu?.offerId) {
         // restoring: the stack boots the GPU and pulls the standby's copy onto it before the sync starts.
         d("switch", `pair ${pair.pairId}: auto-restore onto offer ${offer.id} (${offer.gpuName}, $${round(offer.dphUsd, 4)}/h, ${offer.geolocation})`, pair.gpu?.offerId ?? null, offer.id);

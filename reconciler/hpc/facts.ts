@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { HpcSpec } from "../model";
-import { Virsh, qemuImgInfo } from "../../stacks/providers/libvirt-client";
+import { FleetError } from "../errors";
+import { Virsh, isUnreachable, qemuImgInfo } from "../../stacks/providers/libvirt-client";
 import { parseCidr } from "./ipv4";
 import type { ClusterFacts } from "./layout";
 import { planCluster } from "./layout";
@@ -20,7 +21,10 @@ export async function gatherClusterFacts(spec: HpcSpec): Promise<ClusterFacts> {
     baseImage.error = (e as NodeJS.ErrnoException).code ?? (e as Error).message.split("\n")[0];
   }
 
-  const [domains, networks] = await Promise.all([v.listDomains(), v.listNetworks()]);
+  const [domains, networks] = await Promise.all([v.listDomains(), v.listNetworks()]).catch((e) => {
+    if (isUnreachable(e)) throw new FleetError(`hpc.uri: libvirtd is not reachable at ${spec.uri}: start it (systemctl start libvirtd, or libvirtd -d and virtlogd -d) or set hpc.uri; nothing was changed`);
+    throw e;
+  });
   const ours = new Set(layout.nodes.map((n) => n.domain.name));
   const otherNetworks: ClusterFacts["otherNetworks"] = [];
   for (const name of networks.filter((n) => n !== layout.network.name)) {

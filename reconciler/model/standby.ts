@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { gcpRegion, isoTime, machineType, usd } from "./common";
 
-/** The standby area: Vast.ai GPU instances, each paired with a GCP CPU standby that holds its work. */
+/**
+ * The standby area: Vast.ai GPU instances, each paired with a CPU standby that holds its work: a GCP
+ * Spot VM with its own data disk (target gcp), or a Vast.ai CPU instance (target vast).
+ */
 
 export const GpuRequirementsSchema = z.strictObject({
   gpuName: z.string().min(1).nullable().default(null),
@@ -12,7 +15,20 @@ export const GpuRequirementsSchema = z.strictObject({
   image: z.string().min(1).default("pytorch/pytorch:latest"),
 });
 
+/** What a Vast.ai standby (standby.target vast) must offer; the cheapest offer meeting it is rented. */
+export const VastStandbyRequirementsSchema = z.strictObject({
+  cpuCoresMin: z.number().min(1).default(2),
+  ramGbMin: z.number().min(1).default(4),
+  maxDphUsd: usd.default(0.15),
+  reliabilityMin: z.number().min(0).max(1).default(0.98),
+  /** Only hosts rented without a GPU (Vast's num_gpus 0); false: any host meeting the CPU needs, GPU or not (its price counts). */
+  cpuOnly: z.boolean().default(true),
+  image: z.string().min(1).default("ubuntu:22.04"),
+});
+
 export const StandbyPolicySchema = z.strictObject({
+  /** Where each pair's standby lives: a GCP Spot VM with its own disk, or a Vast.ai CPU instance. */
+  target: z.enum(["gcp", "vast"]).default("gcp"),
   /** Choose a new GPU on its own when one is lost (else a person runs `fleet gpu restore`). */
   autoRestore: z.boolean().default(false),
   /**
@@ -24,7 +40,7 @@ export const StandbyPolicySchema = z.strictObject({
   idleBelowPct: z.number().min(0).max(100).default(5),
   /** Limits checked before any GPU is rented (boot, restore, auto-restore). */
   maxPairs: z.int().min(0).max(100).default(2),
-  /** Ceiling on the summed $/hour of every pair's GPU. */
+  /** Ceiling on the summed $/hour rented on Vast.ai: every pair's GPU, and its standby when that is on Vast. */
   maxTotalDphUsd: usd.default(2),
   standbyMachineType: machineType.default("e2-medium"),
   standbyDiskGb: z.int().min(10).max(65536).default(100),
@@ -39,7 +55,20 @@ export const StandbyPolicySchema = z.strictObject({
   /** Standby region per GPU continent (from the offer's geolocation country). */
   regionByContinent: z.record(z.string(), gcpRegion).default({ NA: "us-central1", SA: "southamerica-east1", EU: "europe-west1", AS: "asia-east1", OC: "australia-southeast1", AF: "europe-west1" }),
   gpu: GpuRequirementsSchema.prefault({}),
+  vastStandby: VastStandbyRequirementsSchema.prefault({}),
 });
+
+/** A GCP standby: a Spot VM in a region of the GPU's continent with its own data disk. */
+export const GcpStandbySchema = z.strictObject({ target: z.literal("gcp").default("gcp"), region: gcpRegion, machineType, diskGb: z.int().min(10) });
+/** A Vast.ai standby: a CPU instance rented from this offer; its container disk holds the copy. */
+export const VastStandbySchema = z.strictObject({
+  target: z.literal("vast"),
+  offerId: z.int().positive(),
+  dphUsd: usd,
+  geolocation: z.string(),
+  diskGb: z.int().min(10),
+});
+export const StandbyPlaceSchema = z.discriminatedUnion("target", [GcpStandbySchema, VastStandbySchema]);
 
 export const PairSchema = z.strictObject({
   pairId: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "must be 1-31 lowercase letters, digits or '-', starting with a letter"),
@@ -56,7 +85,7 @@ export const PairSchema = z.strictObject({
       geolocation: z.string(),
     })
     .nullable(),
-  standby: z.strictObject({ region: gcpRegion, machineType, diskGb: z.int().min(10) }),
+  standby: StandbyPlaceSchema,
   since: isoTime,
 });
 
@@ -70,23 +99,32 @@ export const StandbyObservedSchema = z.strictObject({
     /** Since when the GPU has been idle without a break (null: busy or unknown). */
     idleSince: isoTime.nullable().default(null),
   }),
-  standby: z.strictObject({ name: z.string() }),
+  standby: z.strictObject({
+    name: z.string(),
+    /** A Vast standby as Vast shows it (up, down: stopped or offline, gone: vanished); unknown for GCP standbys. */
+    state: z.enum(["up", "down", "gone", "unknown"]).default("unknown"),
+  }),
 });
 
 export const VastOfferSchema = z.strictObject({
   id: z.int().positive(),
+  /** "" for a host rented without a GPU. */
   gpuName: z.string(),
-  numGpus: z.int().positive(),
+  numGpus: z.int().min(0),
   gpuRamGb: z.number().min(0),
   dphUsd: usd,
   reliability: z.number().min(0).max(1),
   diskGb: z.number().min(0),
   geolocation: z.string(),
+  cpuCores: z.number().min(0).default(0),
+  ramGb: z.number().min(0).default(0),
 });
 
 export type GpuRequirements = z.infer<typeof GpuRequirementsSchema>;
 export type StandbyPolicy = z.infer<typeof StandbyPolicySchema>;
 export type Pair = z.infer<typeof PairSchema>;
+export type StandbyPlace = z.infer<typeof StandbyPlaceSchema>;
+export type VastStandbyRequirements = z.infer<typeof VastStandbyRequirementsSchema>;
 export type DesiredStandby = z.infer<typeof DesiredStandbySchema>;
 export type StandbyObserved = z.infer<typeof StandbyObservedSchema>;
 export type VastOffer = z.infer<typeof VastOfferSchema>;

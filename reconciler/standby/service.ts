@@ -3,14 +3,14 @@ import * as path from "node:path";
 import type { Applier, ResourceProgress } from "../apply/types";
 import type { StackConfig } from "../config/load";
 import { spendUsd } from "../costs";
-import { chooseOffer } from "../decide/standby";
+import { chooseOffer, chooseStandbyOffer } from "../decide/standby";
 import { BlockedError, FleetError, InputError } from "../errors";
 import type { Journal } from "../journal";
 import { applyByHand } from "../loop";
-import type { Decision, DesiredFleet, DesiredStandby, Pair, VastOffer } from "../model";
+import type { Decision, DesiredFleet, DesiredStandby, Pair, StandbyPlace, VastOffer } from "../model";
 import { VastError, type VastClient, type VastInstance } from "../vast/client";
-import { bootPair, findPair, markRunning, removePair, restorePair } from "./actions";
-import { pairIdOfLabel, pairLabel } from "./observe";
+import { bootPair, describeStandby, findPair, markRunning, removePair, restorePair } from "./actions";
+import { instanceOfPair, pairLabel, parseVastLabel, standbyLabel } from "./observe";
 import { GPU_DESTROY_EVENT } from "./sources";
 import { sshRun, waitForSsh } from "./ssh";
 
@@ -57,16 +57,34 @@ async function applyStandby(deps: GpuDeps, applier: Applier, applied: DesiredFle
 
 export class ApplyFailedError extends FleetError {}
 
+/**
+ * With standby.target vast, the host for the new pair's standby: the cheapest Vast offer meeting
+ * standby.vastStandby, on the GPU's continent when there is one. None: a refusal, nothing rented.
+ */
+async function chooseVastStandby(deps: GpuDeps, gpu: VastOffer): Promise<VastOffer | undefined> {
+  const p = deps.cfg.policy.standby;
+  if (p.target !== "vast") return undefined;
+  const r = p.vastStandby;
+  const offers = (await deps.vast.searchCpuOffers({ ...r, diskGb: p.standbyDiskGb, limit: 64 })).filter((o) => o.id !== gpu.id);
+  const chosen = chooseStandbyOffer(offers, r, p.standbyDiskGb, gpu.geolocation);
+  if (!chosen) {
+    throw new BlockedError(`standby.target is vast, but no Vast.ai host meets standby.vastStandby (>= ${r.cpuCoresMin} cores, >= ${r.ramGbMin} GB RAM, >= ${p.standbyDiskGb} GB disk, <= $${r.maxDphUsd}/h, reliability >= ${r.reliabilityMin}${r.cpuOnly ? ", no GPU (cpuOnly)" : ""}; ${offers.length} offers seen). Nothing was rented${r.cpuOnly ? "; setting standby.vastStandby.cpuOnly false also accepts hosts that come with a GPU" : ""}.`);
+  }
+  deps.say(`      standby host: offer ${chosen.offer.id}, ${chosen.offer.cpuCores} cores, ${Math.round(chosen.offer.ramGb)} GB RAM, $${chosen.offer.dphUsd.toFixed(4)}/h, ${chosen.offer.geolocation || "unknown location"}${chosen.sameContinent ? "" : " (none on the GPU's continent met the requirements)"}`);
+  return chosen.offer;
+}
+
 export async function bootGpu(deps: GpuDeps, args: { offerId: number; pairId?: string }): Promise<Pair> {
   deps.say(`[1/4] checking ${`offer ${args.offerId}`} on Vast.ai`);
   const offer = await liveOffer(deps.vast, args.offerId);
   deps.say(`      ${describeOffer(offer)}`);
+  const standbyOffer = await chooseVastStandby(deps, offer);
   const applier = await deps.applier();
   const applied = await applier.appliedDesired();
-  const { standby, pair } = bootPair({ standby: applied.standby, offer, policy: deps.cfg.policy.standby, atIso: new Date(deps.now()).toISOString(), pairId: args.pairId });
-  deps.say(`[2/4] limits ok: pair ${pair.pairId}, standby ${pair.standby.machineType} Spot in ${pair.standby.region} with a ${pair.standby.diskGb} GB disk`);
-  deps.say(`[3/4] applying: GPU, standby VM, data disk, firewall, sync unit`);
-  await applyStandby(deps, applier, applied, standby, { area: "standby", kind: "scale", reason: `by hand: fleet gpu boot (${describeOffer(offer)}; standby in ${pair.standby.region})`, from: null, to: pair.pairId });
+  const { standby, pair } = bootPair({ standby: applied.standby, offer, policy: deps.cfg.policy.standby, atIso: new Date(deps.now()).toISOString(), pairId: args.pairId, standbyOffer });
+  deps.say(`[2/4] limits ok: pair ${pair.pairId}, standby: ${describeStandby(pair.standby)}`);
+  deps.say(`[3/4] applying: GPU, ${pair.standby.target === "gcp" ? "standby VM, data disk, firewall" : "standby instance"}, sync unit`);
+  await applyStandby(deps, applier, applied, standby, { area: "standby", kind: "scale", reason: `by hand: fleet gpu boot (${describeOffer(offer)}; standby: ${describeStandby(pair.standby)})`, from: null, to: pair.pairId });
   deps.say(`[4/4] pair ${pair.pairId} running: the GPU's ${deps.cfg.policy.standby.syncPaths.join(", ")} is copied to its standby every ${deps.cfg.policy.standby.syncIntervalSeconds} s`);
   if (deps.cfg.policy.standby.setupScript) await setupGpuHost(deps, pair.pairId);
   return pair;
@@ -80,7 +98,7 @@ export async function bootGpu(deps: GpuDeps, args: { offerId: number; pairId?: s
 export async function setupGpuHost(deps: GpuDeps, pairId: string): Promise<void> {
   const p = deps.cfg.policy.standby;
   const script = fs.readFileSync(path.resolve(deps.cfg.root, p.setupScript!), "utf8");
-  const inst = (await deps.vast.showInstances()).filter((i) => i.label === pairLabel(pairId)).sort((a, b) => b.id - a.id)[0];
+  const inst = instanceOfPair(pairId, await deps.vast.showInstances());
   if (!inst?.sshHost || !inst.sshPort) throw new FleetError(`setup: Vast.ai shows no ssh address for pair ${pairId}'s GPU yet`);
   const ssh = deps.ssh ?? { wait: waitForSsh, run: sshRun };
   const target = { host: inst.sshHost, port: inst.sshPort, user: "root", keyFile: p.sshKeyFile };
@@ -98,8 +116,10 @@ export async function setupGpuHost(deps: GpuDeps, pairId: string): Promise<void>
 /** The pair that owns a Vast instance (by its label), from the instance id. */
 async function pairOfInstance(vast: VastClient, standby: DesiredStandby, instanceId: number): Promise<string> {
   const inst = (await vast.showInstances()).find((i) => i.id === instanceId);
-  const fromLabel = pairIdOfLabel(inst?.label ?? null);
+  const parsed = parseVastLabel(inst?.label ?? null);
   if (!inst) throw new InputError("fleet gpu destroy", [{ field: "--instance", message: `Vast.ai has no instance ${instanceId} on this account; see \`fleet gpu status\`` }]);
+  if (parsed?.role === "standby") throw new InputError("fleet gpu destroy", [{ field: "--instance", message: `instance ${instanceId} is pair ${parsed.pairId}'s standby, not a GPU: give the GPU's instance, or --pair ${parsed.pairId} to remove the pair` }]);
+  const fromLabel = parsed?.pairId;
   if (!fromLabel || !standby.pairs.some((p) => p.pairId === fromLabel)) throw new InputError("fleet gpu destroy", [{ field: "--instance", message: `instance ${instanceId} (label ${inst.label ?? "none"}) belongs to no pair of stack's fleet; \`fleet sweep\` lists instances no stack knows` }]);
   return fromLabel;
 }
@@ -137,7 +157,7 @@ export async function restoreGpu(deps: GpuDeps, args: { pairId: string; offerId?
   }
   deps.say(`      ${describeOffer(offer)}`);
   const restoring = restorePair({ standby: applied.standby, pairId: pair.pairId, offer, policy: deps.cfg.policy.standby, atIso: new Date(deps.now()).toISOString() });
-  deps.say(`[2/5] limits ok; standby ${pair.standby.region} keeps its disk`);
+  deps.say(`[2/5] limits ok; the standby (${describeStandby(pair.standby)}) keeps its copy`);
   deps.say(`[3/5] booting the GPU and pulling the standby's copy onto it (the sync starts only after the pull)`);
   await applyStandby(deps, applier, applied, restoring.standby, { area: "standby", kind: "switch", reason: `by hand: fleet gpu restore (pair ${pair.pairId} onto ${describeOffer(offer)})`, from: pair.gpu?.offerId ?? null, to: offer.id });
   deps.say(`[4/5] restored: the new GPU has the standby's copy`);
@@ -152,7 +172,8 @@ export interface PairStatus {
   pairId: string;
   state: Pair["state"];
   gpu: { offerId: number | null; gpuName: string | null; dphUsd: number | null; instanceId: number | null; status: string | null; sshHost: string | null; sshPort: number | null; startedAt: string | null };
-  standby: { region: string; machineType: string; diskGb: number };
+  /** Where the standby is; a Vast standby also as Vast shows it. */
+  standby: StandbyPlace & { instanceId?: number | null; status?: string | null };
   lastSyncAt: string | null;
   costSoFarUsd: number;
 }
@@ -175,19 +196,20 @@ export async function gpuStatus(args: { cfg: StackConfig; standby: DesiredStandb
   const lifetimes = args.journal ? args.journal.lifetimesBetween(args.cfg.stack, "1970-01-01T00:00:00.000Z", nowIso).filter((l) => l.area === "standby") : [];
   const pairs = await Promise.all(
     args.standby.pairs.map(async (p): Promise<PairStatus> => {
-      const inst = instances.filter((i) => i.label === pairLabel(p.pairId)).sort((a, b) => b.id - a.id)[0];
-      const mine = lifetimes.filter((l) => l.name.startsWith(`gpu-${p.pairId}-`));
+      const inst = instanceOfPair(p.pairId, instances);
+      const standbyInst = p.standby.target === "vast" ? instanceOfPair(p.pairId, instances, "standby") : undefined;
+      const mine = lifetimes.filter((l) => l.name.startsWith(`gpu-${p.pairId}-`) || l.name.startsWith(`standby-${p.pairId}-`));
       return {
         pairId: p.pairId,
         state: p.state,
         gpu: { offerId: p.gpu?.offerId ?? null, gpuName: p.gpu?.gpuName ?? null, dphUsd: p.gpu?.dphUsd ?? null, instanceId: inst?.id ?? null, status: inst?.status ?? null, sshHost: inst?.sshHost ?? null, sshPort: inst?.sshPort ?? null, startedAt: inst?.startedAt ?? null },
-        standby: p.standby,
+        standby: p.standby.target === "vast" ? { ...p.standby, instanceId: standbyInst?.id ?? null, status: standbyInst?.status ?? null } : p.standby,
         lastSyncAt: inst && args.lastSync ? await args.lastSync(inst).catch(() => null) : null,
         costSoFarUsd: Math.round(spendUsd(mine, 0, args.now) * 10_000) / 10_000,
       };
     }),
   );
-  const known = new Set(args.standby.pairs.map((p) => pairLabel(p.pairId)));
+  const known = new Set(args.standby.pairs.flatMap((p) => [pairLabel(p.pairId), ...(p.standby.target === "vast" ? [standbyLabel(p.pairId)] : [])]));
   const unmanaged = instances.filter((i) => !known.has(i.label ?? "")).map((i) => i.id);
   return { pairs, vast: vastState, unmanaged };
 }

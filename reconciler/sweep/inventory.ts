@@ -1,5 +1,5 @@
 import { EC2Client, paginateDescribeInstances, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
-import { pairIdOfLabel } from "../standby/observe";
+import { parseVastLabel } from "../standby/observe";
 import type { VastClient } from "../vast/client";
 import type { FoundResource } from "./orphans";
 import { gcpCall, type GcpAuth } from "../gcp/rest";
@@ -11,13 +11,13 @@ export interface Inventory {
   remove(r: FoundResource): Promise<void>;
 }
 
-/** Vast.ai instances labelled as a pair's GPU. */
+/** Vast.ai instances labelled as a pair's GPU or Vast standby. */
 export function vastInventory(vast: VastClient): Inventory {
   return {
     name: "vast",
     async list() {
       return (await vast.showInstances())
-        .filter((i) => pairIdOfLabel(i.label) !== null)
+        .filter((i) => parseVastLabel(i.label) !== null)
         .map((i) => ({ provider: "vast" as const, kind: "instance", id: String(i.id), name: i.label!, location: i.status ?? "", labels: { label: i.label! } }));
     },
     remove: (r) => vast.destroyInstance(Number(r.id)),

@@ -1,5 +1,5 @@
 import type { DesiredFleet } from "../model";
-import { pairIdOfLabel } from "../standby/observe";
+import { parseVastLabel } from "../standby/observe";
 
 /** A resource found in a cloud or on Vast.ai that carries fleet's marks (labels, tags, or a Vast label). */
 export interface FoundResource {
@@ -34,10 +34,11 @@ function unknownBecause(r: FoundResource, stacks: readonly KnownStack[]): string
   if (stackLabel && !candidates.length) return `its stack '${stackLabel}' is not a stack of this project`;
   const where = stackLabel ? `stack ${candidates[0]!.stack}` : "any stack";
   if (r.provider === "vast") {
-    const pairId = pairIdOfLabel(r.labels.label ?? null);
-    const pair = candidates.flatMap((s) => s.desired.standby.pairs).find((p) => p.pairId === pairId);
-    if (!pair) return `no pair '${pairId}' in ${where}`;
-    return pair.state === "gpu-lost" ? `pair '${pairId}' is gpu-lost: its GPU is not wanted` : null;
+    const parsed = parseVastLabel(r.labels.label ?? null);
+    const pair = candidates.flatMap((s) => s.desired.standby.pairs).find((p) => p.pairId === parsed?.pairId);
+    if (!parsed || !pair) return `no pair '${parsed?.pairId ?? "?"}' in ${where}`;
+    if (parsed.role === "standby") return pair.standby.target === "vast" ? null : `pair '${pair.pairId}' keeps its standby on GCP: this Vast standby is not wanted`;
+    return pair.state === "gpu-lost" ? `pair '${pair.pairId}' is gpu-lost: its GPU is not wanted` : null;
   }
   switch (r.labels["fleet-area"]) {
     case "burst":

@@ -36,6 +36,18 @@ export interface OfferQuery {
   limit?: number;
 }
 
+/** A host for a standby (standby.target vast): CPU, memory and disk, no GPU needed. */
+export interface CpuOfferQuery {
+  cpuCoresMin: number;
+  ramGbMin: number;
+  diskGb: number;
+  maxDphUsd: number;
+  reliabilityMin: number;
+  /** Only hosts rented without a GPU (num_gpus 0). */
+  cpuOnly: boolean;
+  limit?: number;
+}
+
 export interface VastInstance {
   id: number;
   /** Vast's actual_status: running, loading, created, stopped, exited, offline, ... (null while provisioning). */
@@ -58,14 +70,17 @@ export interface VastInstance {
 function wire() {
   const OfferWire = z.looseObject({
     id: z.number().int().positive(),
-    gpu_name: z.string(),
-    num_gpus: z.number().int().positive(),
-    gpu_ram: z.number().min(0),
+    // A host rented without a GPU reports num_gpus 0 and may leave gpu_name out.
+    gpu_name: z.string().nullable().optional(),
+    num_gpus: z.number().int().min(0),
+    gpu_ram: z.number().min(0).nullable().optional(),
     dph_total: z.number().min(0),
     reliability2: z.number().min(0).max(1).optional(),
     reliability: z.number().min(0).max(1).optional(),
     disk_space: z.number().min(0),
     geolocation: z.string().nullable().optional(),
+    cpu_cores_effective: z.number().min(0).nullable().optional(),
+    cpu_ram: z.number().min(0).nullable().optional(),
   });
   const InstanceWire = z.looseObject({
     id: z.number().int().positive(),
@@ -127,20 +142,56 @@ export class VastClient {
     throw last!;
   }
 
-  /** Offers meeting the requirements, cheapest first. */
+  /** GPU offers meeting the requirements, cheapest first. */
   async searchOffers(q: OfferQuery): Promise<VastOffer[]> {
     const query: Record<string, unknown> = { rentable: { eq: true }, type: "on-demand", order: [["dph_total", "asc"]], limit: q.limit ?? 64 };
     if (q.offerId !== undefined) query.id = { eq: q.offerId };
+    else query.num_gpus = { gte: 1 };
     if (q.gpuName) query.gpu_name = { eq: q.gpuName };
     if (q.gpuRamMinGb !== undefined) query.gpu_ram = { gte: q.gpuRamMinGb * 1024 };
     if (q.maxDphUsd !== undefined) query.dph_total = { lte: q.maxDphUsd };
     if (q.reliabilityMin !== undefined) query.reliability2 = { gte: q.reliabilityMin };
     if (q.diskGb !== undefined) query.disk_space = { gte: q.diskGb };
+    return this.bundles(query);
+  }
+
+  /**
+   * Hosts for a standby, cheapest first: on-demand (a standby must not be outbid), CPU cores
+   * (cpu_cores_effective, the share the rental gets), memory (cpu_ram, MB), disk, price, reliability.
+   */
+  async searchCpuOffers(q: CpuOfferQuery): Promise<VastOffer[]> {
+    const query: Record<string, unknown> = {
+      rentable: { eq: true },
+      type: "on-demand",
+      order: [["dph_total", "asc"]],
+      limit: q.limit ?? 64,
+      cpu_cores_effective: { gte: q.cpuCoresMin },
+      cpu_ram: { gte: q.ramGbMin * 1024 },
+      disk_space: { gte: q.diskGb },
+      dph_total: { lte: q.maxDphUsd },
+      reliability2: { gte: q.reliabilityMin },
+      ...(q.cpuOnly ? { num_gpus: { eq: 0 } } : {}),
+    };
+    return this.bundles(query);
+  }
+
+  private async bundles(query: Record<string, unknown>): Promise<VastOffer[]> {
     const json = await this.request("GET", `/bundles/?q=${encodeURIComponent(JSON.stringify(query))}`);
     const offers = z.array(wire().OfferWire).safeParse(json?.offers);
     if (!offers.success) throw new VastError(`Vast.ai returned malformed offers: ${offers.error.issues.map((i) => `offers[${i.path.join(".")}]: ${i.message}`).slice(0, 5).join("; ")}`, null, "malformed");
     return offers.data
-      .map((o) => ({ id: o.id, gpuName: o.gpu_name, numGpus: o.num_gpus, gpuRamGb: o.gpu_ram / 1024, dphUsd: o.dph_total, reliability: o.reliability2 ?? o.reliability ?? 0, diskGb: o.disk_space, geolocation: o.geolocation ?? "" }))
+      .map((o) => ({
+        id: o.id,
+        gpuName: o.gpu_name ?? "",
+        numGpus: o.num_gpus,
+        gpuRamGb: (o.gpu_ram ?? 0) / 1024,
+        dphUsd: o.dph_total,
+        reliability: o.reliability2 ?? o.reliability ?? 0,
+        diskGb: o.disk_space,
+        geolocation: o.geolocation ?? "",
+        cpuCores: o.cpu_cores_effective ?? 0,
+        ramGb: (o.cpu_ram ?? 0) / 1024,
+      }))
       .sort((a, b) => a.dphUsd - b.dphUsd || a.id - b.id);
   }
 
@@ -175,6 +226,11 @@ export class VastClient {
       startedAt: i.start_date ? new Date(i.start_date * 1000).toISOString() : null,
       gpuUtilPct: typeof i.gpu_util === "number" && Number.isFinite(i.gpu_util) ? i.gpu_util : null,
     }));
+  }
+
+  /** Starts a stopped instance (PUT /instances/{id}/ {state: running}); its disk was kept while it was stopped. */
+  async startInstance(id: number): Promise<void> {
+    await this.request("PUT", `/instances/${id}/`, { state: "running" });
   }
 
   /** Destroys an instance; one that is already gone counts as destroyed. */

@@ -116,8 +116,8 @@ export async function gpuStatusCommand(opts: { stack: string; json?: boolean }):
     const lines = [`Vast.ai: ${status.vast === "ok" ? "read" : status.vast === "no-key" ? "not read (VAST_API_KEY is not set)" : `unreadable: ${status.vast}`}`];
     if (!status.pairs.length) lines.push("no GPU/standby pairs (fleet gpu offers, then fleet gpu boot --offer O)");
     else {
-      const rows = status.pairs.map((p) => [p.pairId, p.state, p.gpu.instanceId ? `${p.gpu.instanceId} (${p.gpu.status ?? "?"})` : "-", p.gpu.gpuName ?? "-", p.gpu.dphUsd === null ? "-" : `$${p.gpu.dphUsd.toFixed(4)}/h`, `${p.standby.machineType} ${p.standby.region}`, p.lastSyncAt ?? "unknown", `$${p.costSoFarUsd.toFixed(2)}`]);
-      lines.push(table([["PAIR", "STATE", "GPU INSTANCE", "GPU", "PRICE", "STANDBY", "LAST SYNC", "GPU COST SO FAR"], ...rows]));
+      const rows = status.pairs.map((p) => [p.pairId, p.state, p.gpu.instanceId ? `${p.gpu.instanceId} (${p.gpu.status ?? "?"})` : "-", p.gpu.gpuName ?? "-", p.gpu.dphUsd === null ? "-" : `$${p.gpu.dphUsd.toFixed(4)}/h`, p.standby.target === "gcp" ? `${p.standby.machineType} ${p.standby.region}` : `vast ${p.standby.instanceId ? `#${p.standby.instanceId} (${p.standby.status ?? "?"})` : `offer ${p.standby.offerId} (not found)`} $${p.standby.dphUsd.toFixed(4)}/h`, p.lastSyncAt ?? "unknown", `$${p.costSoFarUsd.toFixed(2)}`]);
+      lines.push(table([["PAIR", "STATE", "GPU INSTANCE", "GPU", "PRICE", "STANDBY", "LAST SYNC", "COST SO FAR"], ...rows]));
     }
     if (status.unmanaged.length) lines.push(`Vast instances of no pair: ${status.unmanaged.join(", ")} (fleet sweep)`);
     process.stdout.write(lines.join("\n") + "\n");

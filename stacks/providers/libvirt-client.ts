@@ -15,6 +15,11 @@ export class LibvirtError extends Error {
   }
 }
 
+/** libvirtd is not running or not reachable at the URI (as opposed to an object not being there). */
+export function isUnreachable(e: unknown): boolean {
+  return e instanceof LibvirtError && /failed to connect to the hypervisor|Failed to connect socket/i.test(e.stderr);
+}
+
 const NOT_FOUND = /not found|failed to get (domain|network|vol|pool)|no (storage vol|network|domain) with matching|Storage (volume|pool) not found|no storage pool with matching/i;
 
 export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {

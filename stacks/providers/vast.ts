@@ -1,12 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { VastClient } from "../../reconciler/vast/client";
-import { pairLabel } from "../../reconciler/standby/observe";
+import { pairLabel, standbyLabel } from "../../reconciler/standby/observe";
 
 /**
- * Dynamic provider for a Vast.ai GPU instance. The API key comes from VAST_API_KEY at run time and
- * is never an input, an output or part of the state. Create rents exactly the given offer (an offer
- * that is gone is an error: nothing else is picked) and labels the instance with its pair; a create
- * that finds another instance of the same pair (a racing create won) destroys its own and reports it.
+ * Dynamic provider for a Vast.ai instance: a pair's GPU, or its standby (standby.target vast). The API
+ * key comes from VAST_API_KEY at run time and is never an input, an output or part of the state.
+ * Create rents exactly the given offer (an offer that is gone is an error: nothing else is picked) and
+ * labels the instance with its pair and role; a create that finds another instance of the same pair
+ * and role (a racing create won) destroys its own and reports it.
+ *
+ * A GPU that stopped is replaced (the offer rented again: its work is on the standby). A standby that
+ * stopped is started again instead: its disk holds the only copy, so it is never replaced for that.
  */
 
 export interface VastInstanceInputs {
@@ -15,6 +19,8 @@ export interface VastInstanceInputs {
   image: string;
   diskGb: number;
   onstart: string;
+  /** gpu (default) or standby: the label, and what a stopped instance gets (replace or start). */
+  role?: "gpu" | "standby";
   /** Optional base URL (tests, proxies); default VAST_API_URL or the public API. */
   apiUrl?: string;
 }
@@ -30,6 +36,11 @@ export interface VastInstanceOutputs extends VastInstanceInputs {
 
 export { pairLabel };
 
+function labelOf(inputs: VastInstanceInputs): string {
+  return inputs.role === "standby" ? standbyLabel(inputs.pairId) : pairLabel(inputs.pairId);
+}
+const UP = ["running", "loading", "created"];
+
 function client(apiUrl?: string): VastClient {
   return new VastClient({ apiKey: process.env.VAST_API_KEY ?? "", baseUrl: apiUrl });
 }
@@ -37,9 +48,10 @@ function client(apiUrl?: string): VastClient {
 export const vastInstanceProvider = {
   async create(inputs: VastInstanceInputs): Promise<{ id: string; outs: VastInstanceOutputs }> {
     const c = client(inputs.apiUrl);
-    const label = pairLabel(inputs.pairId);
+    const label = labelOf(inputs);
+    const what = inputs.role === "standby" ? "standby" : "GPU";
     const existing = (await c.showInstances()).filter((i) => i.label === label);
-    if (existing.length) throw new Error(`pair ${inputs.pairId} already has Vast instance ${existing.map((i) => i.id).join(", ")}: not renting a second GPU (import it or destroy it first)`);
+    if (existing.length) throw new Error(`pair ${inputs.pairId} already has Vast ${what} instance ${existing.map((i) => i.id).join(", ")}: not renting a second ${what} (import it or destroy it first)`);
     const id = await c.createInstance(inputs.offerId, { image: inputs.image, diskGb: inputs.diskGb, onstart: inputs.onstart, label });
     const mine = (await c.showInstances()).filter((i) => i.label === label).sort((a, b) => a.id - b.id);
     if (mine.length > 1) {
@@ -57,11 +69,19 @@ export const vastInstanceProvider = {
     return { id, props: { ...props, status: inst.status ?? "created", publicIp: inst.publicIp ?? "", sshHost: inst.sshHost ?? "", sshPort: inst.sshPort ?? 0, dphUsd: inst.dphUsd } };
   },
   async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
-    const keys = ["offerId", "pairId", "image", "diskGb", "onstart"] as const;
-    const replaces = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-    const stopped = olds.status !== undefined && !["running", "loading", "created"].includes(olds.status);
-    // A GPU that stopped or exited cannot be restarted here: replacing it rents the offer again.
+    const keys = ["offerId", "pairId", "image", "diskGb", "onstart", "role"] as const;
+    const replaces = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+    const stopped = olds.status !== undefined && !UP.includes(olds.status);
+    // A stopped standby is started in place (update); a stopped GPU is rented again (replace).
+    if (news.role === "standby") return { changes: replaces.length > 0 || stopped, replaces, deleteBeforeReplace: true };
     return { changes: replaces.length > 0 || stopped, replaces: stopped ? [...replaces, "status"] : replaces, deleteBeforeReplace: true };
+  },
+  /** Only a stopped standby comes here (every other change replaces): start it; its disk was kept. */
+  async update(id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.UpdateResult> {
+    const c = client(news.apiUrl);
+    await c.startInstance(Number(id));
+    const inst = (await c.showInstances()).find((i) => String(i.id) === id);
+    return { outs: { ...olds, ...news, status: inst?.status ?? "loading", publicIp: inst?.publicIp ?? olds.publicIp, sshHost: inst?.sshHost ?? olds.sshHost, sshPort: inst?.sshPort ?? olds.sshPort } };
   },
   async delete(id: string, props: VastInstanceOutputs): Promise<void> {
     await client(props.apiUrl).destroyInstance(Number(id));
@@ -75,6 +95,7 @@ export class VastInstance extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<string>;
   declare readonly sshHost: pulumi.Output<string>;
   declare readonly sshPort: pulumi.Output<number>;
+  declare readonly label: pulumi.Output<string>;
   constructor(name: string, args: In<VastInstanceInputs>, opts?: pulumi.CustomResourceOptions) {
     super(vastInstanceProvider, name, { ...args, instanceId: undefined, status: undefined, publicIp: undefined, sshHost: undefined, sshPort: undefined, dphUsd: undefined, label: undefined }, opts, "fleet", "VastInstance");
   }

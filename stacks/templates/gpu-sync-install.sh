@@ -6,12 +6,13 @@ install -d -m 700 /root/.ssh /etc/fleet
 install -m 600 /dev/stdin /root/.ssh/fleet-standby <<'KEY'
 {{SYNC_PRIVATE_KEY}}
 KEY
-echo '{{STANDBY_IP}} {{HOST_PUBLIC_KEY}}' > /etc/fleet/known_hosts
+echo '{{KNOWN_HOST}} {{HOST_PUBLIC_KEY}}' > /etc/fleet/known_hosts
+command -v rsync >/dev/null || { apt-get update -qq && apt-get install -y -qq rsync; }
 cat > /etc/fleet-sync.env <<'ENV'
-FLEET_SYNC_TARGET="fleet@{{STANDBY_IP}}:/data"
+FLEET_SYNC_TARGET="{{STANDBY_USER}}@{{STANDBY_HOST}}:/data"
 FLEET_SYNC_PATHS="{{SYNC_PATHS}}"
 FLEET_SYNC_INTERVAL={{INTERVAL}}
-FLEET_SYNC_SSH="ssh -i /root/.ssh/fleet-standby -o UserKnownHostsFile=/etc/fleet/known_hosts -o StrictHostKeyChecking=yes"
+FLEET_SYNC_SSH="ssh -p {{STANDBY_PORT}} -i /root/.ssh/fleet-standby -o UserKnownHostsFile=/etc/fleet/known_hosts -o StrictHostKeyChecking=yes -o HostKeyAlgorithms=ssh-ed25519"
 ENV
 chmod 600 /etc/fleet-sync.env
 cat > /usr/local/bin/fleet-sync <<'SCRIPT'

@@ -16,4 +16,5 @@ install -d -m 700 -o fleet /data/home/.ssh
 echo '{{SYNC_PUBLIC_KEY}}' > /data/home/.ssh/authorized_keys
 chown -R fleet /data/home/.ssh && chmod 600 /data/home/.ssh/authorized_keys
 chown fleet /data
+command -v rsync >/dev/null || { apt-get update -qq && apt-get install -y -qq rsync; }
 systemctl restart ssh || systemctl restart sshd

@@ -2,16 +2,20 @@ import * as http from "node:http";
 
 /**
  * A local HTTP server speaking the documented Vast.ai REST API (api/v0): GET /bundles/?q=,
- * PUT /asks/{id}/, GET /instances/, DELETE /instances/{id}/, with Bearer auth and the recorded
- * response shapes ({offers: [...]}, {success, new_contract}, {instances: [...]}). Failures can be
+ * PUT /asks/{id}/, GET /instances/, PUT /instances/{id}/ ({state: running}: start), DELETE
+ * /instances/{id}/, with Bearer auth and the recorded response shapes ({offers: [...]}, {success, new_contract}, {instances: [...]}). Failures can be
  * injected (status codes, slow answers); a rented offer disappears from search and a second PUT on
  * it fails as the real API does.
  */
 export interface OfferWire {
   id: number;
-  gpu_name: string;
+  /** Left out for a host rented without a GPU. */
+  gpu_name?: string;
   num_gpus: number;
   gpu_ram: number;
+  cpu_cores_effective?: number;
+  /** MB */
+  cpu_ram?: number;
   dph_total: number;
   reliability2: number;
   disk_space: number;
@@ -26,6 +30,16 @@ export function sampleOffers(): OfferWire[] {
     { id: 102, gpu_name: "RTX_4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.35, reliability2: 0.97, disk_space: 100, geolocation: "Germany, DE" },
     { id: 103, gpu_name: "RTX_3090", num_gpus: 1, gpu_ram: 24576, dph_total: 0.2, reliability2: 0.9, disk_space: 500, geolocation: "US, TX" },
     { id: 104, gpu_name: "A100_SXM4", num_gpus: 1, gpu_ram: 81920, dph_total: 1.1, reliability2: 0.995, disk_space: 1000, geolocation: "US, VA" },
+  ];
+}
+
+/** Hosts for a Vast standby: three without a GPU (num_gpus 0, no gpu_name) and one cheap GPU host. */
+export function sampleCpuOffers(): OfferWire[] {
+  return [
+    { id: 201, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 4, cpu_ram: 16384, dph_total: 0.06, reliability2: 0.99, disk_space: 500, geolocation: "Germany, DE" },
+    { id: 202, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 2, cpu_ram: 8192, dph_total: 0.04, reliability2: 0.985, disk_space: 200, geolocation: "US, TX" },
+    { id: 203, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 1, cpu_ram: 4096, dph_total: 0.02, reliability2: 0.99, disk_space: 200, geolocation: "US, TX" },
+    { id: 204, gpu_name: "GTX_1070", num_gpus: 1, gpu_ram: 8192, cpu_cores_effective: 4, cpu_ram: 16384, dph_total: 0.03, reliability2: 0.99, disk_space: 300, geolocation: "US, CA" },
   ];
 }
 
@@ -69,12 +83,13 @@ export class VastDouble {
 
     if (req.method === "GET" && path === "/bundles/") {
       const q = JSON.parse(url.searchParams.get("q") ?? "{}");
-      const ok = (v: number, c?: { gte?: number; lte?: number; eq?: unknown }) => !c || ((c.gte === undefined || v >= c.gte) && (c.lte === undefined || v <= c.lte));
+      const ok = (v: number, c?: { gte?: number; lte?: number; eq?: unknown }) => !c || ((c.gte === undefined || v >= c.gte) && (c.lte === undefined || v <= c.lte) && (c.eq === undefined || v === c.eq));
       const offers = this.offers
         .filter((o) => o.rentable !== false)
         .filter((o) => !q.id || o.id === q.id.eq)
         .filter((o) => !q.gpu_name || o.gpu_name === q.gpu_name.eq)
         .filter((o) => ok(o.gpu_ram, q.gpu_ram) && ok(o.dph_total, q.dph_total) && ok(o.reliability2, q.reliability2) && ok(o.disk_space, q.disk_space))
+        .filter((o) => ok(o.num_gpus, q.num_gpus) && ok(o.cpu_cores_effective ?? 0, q.cpu_cores_effective) && ok(o.cpu_ram ?? 0, q.cpu_ram))
         .sort((a, b) => a.dph_total - b.dph_total)
         .slice(0, q.limit ?? 64);
       return this.send(res, 200, { offers });
@@ -90,6 +105,13 @@ export class VastDouble {
     }
     if (req.method === "GET" && path === "/instances/") return this.send(res, 200, { instances: this.instances });
     const inst = path.match(/^\/instances\/(\d+)\/$/);
+    if (req.method === "PUT" && inst) {
+      const found = this.instances.find((x) => x.id === Number(inst[1]));
+      if (!found) return this.send(res, 404, { success: false, error: "no_such_instance", msg: "Instance not found" });
+      if (body?.state !== "running" && body?.state !== "stopped") return this.send(res, 400, { success: false, error: "invalid_args", msg: "state must be running or stopped" });
+      found.actual_status = body.state === "running" ? "loading" : "stopped";
+      return this.send(res, 200, { success: true });
+    }
     if (req.method === "DELETE" && inst) {
       const i = this.instances.findIndex((x) => x.id === Number(inst[1]));
       if (i < 0) return this.send(res, 404, { success: false, error: "no_such_instance", msg: "Instance not found" });

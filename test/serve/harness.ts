@@ -20,7 +20,7 @@ export const TOKEN = "t0ken-for-tests-0123456789abcdef0123456789";
 export const APPLIED: DesiredFleet = DesiredFleetSchema.parse({
   ...EMPTY_DESIRED,
   pool: { provider: "gcp", region: "us-central1", zone: "", instanceType: "n2-standard-4", vcpu: 4, ramGb: 16, market: "spot", hourUsd: 0.05, since: "2026-11-22T08:00:00.000Z" },
-  standby: { pairs: [{ pairId: "train", state: "running", gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "US, CA" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T09:00:00.000Z" }] },
+  standby: { pairs: [{ pairId: "train", state: "running", gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "US, CA" }, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T09:00:00.000Z" }] },
   hpc: { name: "lab", baseImage: "/var/lib/fleet/base.qcow2", controller: { vcpu: 2, memoryMiB: 2048, diskGiB: 10 }, compute: { count: 1, vcpu: 2, memoryMiB: 2048, diskGiB: 10 } },
 });
 

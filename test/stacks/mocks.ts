@@ -19,7 +19,12 @@ export function installMocks(project = "fleet", stack = "test"): Created[] {
           state.privateKeyOpenssh = `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-${args.name}\n-----END OPENSSH PRIVATE KEY-----\n`;
           state.publicKeyOpenssh = `ssh-ed25519 AAAAmock${args.name}\n`;
         }
-        if (args.type === "pulumi-nodejs:dynamic/fleet:VastInstance") Object.assign(state, { publicIp: "203.0.113.10", sshHost: "ssh5.vast.ai", sshPort: 20010, instanceId: 9000001, status: "running" });
+        if (args.type === "pulumi-nodejs:dynamic/fleet:VastInstance") {
+          const standby = args.inputs.role === "standby";
+          Object.assign(state, standby
+            ? { publicIp: "203.0.113.30", sshHost: "ssh6.vast.ai", sshPort: 20020, instanceId: 9000002, status: "running", label: `fleet-standby-${args.inputs.pairId}` }
+            : { publicIp: "203.0.113.10", sshHost: "ssh5.vast.ai", sshPort: 20010, instanceId: 9000001, status: "running", label: `fleet-pair-${args.inputs.pairId}` });
+        }
         if (args.type === "gcp:compute/instance:Instance") state.networkInterfaces = (args.inputs.networkInterfaces ?? []).map((n: any) => ({ ...n, accessConfigs: [{ natIp: "198.51.100.20" }] }));
         if (args.type.startsWith("aws:")) state.arn = `arn:aws:mock:us-east-1:123456789012:${args.name}`;
         if (args.type === "aws:sqs/queue:Queue") state.url = `https://sqs.us-east-1.amazonaws.com/123456789012/${args.name}`;

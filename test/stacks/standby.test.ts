@@ -12,7 +12,7 @@ before(() => {
 });
 
 const policy = StandbyPolicySchema.parse({ syncPaths: ["/workspace", "/root/models"] });
-const pair = (over: Partial<Pair> = {}): Pair => ({ pairId: "a", state: "running", gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "Germany, DE" }, standby: { region: standbyRegionFor("Germany, DE", policy.regionByContinent), machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T12:00:00.000Z", ...over });
+const pair = (over: Partial<Pair> = {}): Pair => ({ pairId: "a", state: "running", gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "Germany, DE" }, standby: { target: "gcp" as const, region: standbyRegionFor("Germany, DE", policy.regionByContinent), machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T12:00:00.000Z", ...over });
 
 async function build(name: string, p: Pair) {
   const { StandbyPair } = await import("../../stacks/standby");
@@ -74,9 +74,34 @@ test("StandbyPair: when the GPU is lost the standby and its disk stay (protected
   const { c, res } = await build("pair-c", pair({ pairId: "c", state: "gpu-lost", gpu: null }));
   assert.ok(res.find((r) => r.type === "gcp:compute/instance:Instance"), "the standby stays");
   assert.ok(res.find((r) => r.type === "gcp:compute/disk:Disk"), "its disk stays");
-  assert.equal((c.dataDisk as unknown as { __protect: boolean }).__protect, true, "the disk cannot be deleted while the pair is gpu-lost");
+  assert.equal((c.dataHolder as unknown as { __protect: boolean }).__protect, true, "the disk cannot be deleted while the pair is gpu-lost");
   assert.equal(res.find((r) => r.type === "pulumi-nodejs:dynamic/fleet:VastInstance"), undefined);
   assert.equal(res.find((r) => r.type === "gcp:compute/firewall:Firewall"), undefined);
   const running = await build("pair-d", pair({ pairId: "d" }));
-  assert.equal((running.c.dataDisk as unknown as { __protect: boolean }).__protect, false);
+  assert.equal((running.c.dataHolder as unknown as { __protect: boolean }).__protect, false);
+});
+
+test("StandbyPair, target vast: the standby is a Vast CPU instance (no GCP resources); the GPU syncs to its ssh port with its host key pinned", async () => {
+  const vastPair = pair({ pairId: "v", standby: { target: "vast", offerId: 202, dphUsd: 0.04, geolocation: "US, TX", diskGb: 100 } });
+  const { c, res } = await build("pair-v", vastPair);
+  assert.deepEqual(res.filter((r) => r.type.startsWith("gcp:")), [], "no VM, disk or firewall on GCP");
+  const vast = res.filter((r) => r.type === "pulumi-nodejs:dynamic/fleet:VastInstance");
+  const standby = vast.find((r) => r.inputs.role === "standby")!;
+  assert.equal(standby.inputs.offerId, 202);
+  assert.equal(standby.inputs.diskGb, 100);
+  assert.equal(standby.inputs.image, "ubuntu:22.04");
+  const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+  assert.ok(SECRET_SIG in standby.inputs.onstart, "the onstart carries the host's private key: a secret");
+  assert.match(standby.inputs.onstart.value, /ssh_host_ed25519_key[\s\S]*pkill -HUP -x sshd/);
+  assert.equal(vast.filter((r) => r.inputs.role !== "standby").length, 1, "and the GPU");
+  assert.equal(await outputValue(c.diskName), "fleet-standby-v");
+  const create: string = res.find((r) => r.type === "command:remote:Command")!.inputs.create.value;
+  assert.match(create, /^echo '\[ssh6\.vast\.ai\]:20020 ssh-ed25519 \S+' > \/etc\/fleet\/known_hosts$/m, "known_hosts names the standby's port");
+  assert.match(create, /FLEET_SYNC_TARGET="root@ssh6\.vast\.ai:\/data"/);
+  assert.match(create, /ssh -p 20020 -i \/root\/\.ssh\/fleet-standby .*StrictHostKeyChecking=yes -o HostKeyAlgorithms=ssh-ed25519/);
+  assert.doesNotMatch(create, /\{\{/);
+  const lost = await build("pair-vl", { ...vastPair, pairId: "vl", state: "gpu-lost", gpu: null });
+  assert.equal((lost.c.dataHolder as unknown as { __protect: boolean }).__protect, true, "the Vast standby holds the only copy: protected while the GPU is lost");
+  assert.equal(lost.res.filter((r) => r.type === "pulumi-nodejs:dynamic/fleet:VastInstance").length, 1, "only the standby");
+  assert.equal((c.dataHolder as unknown as { __protect: boolean }).__protect, false);
 });

@@ -160,7 +160,7 @@ test("burst: disabled removes every burst VM", () => {
 });
 
 test("burst: other areas are carried through unchanged", () => {
-  const previous = { ...EMPTY_DESIRED, standby: { pairs: [{ pairId: "p1", state: "gpu-lost" as const, gpu: null, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T00:00:00.000Z" }] } };
+  const previous = { ...EMPTY_DESIRED, standby: { pairs: [{ pairId: "p1", state: "gpu-lost" as const, gpu: null, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T00:00:00.000Z" }] } };
   const out = decide({ signals: signals(), policy: policy(), previous });
   assert.deepEqual(out.desired.standby, previous.standby);
 });

@@ -172,7 +172,7 @@ test("cycle: an error from refresh propagates (a cron run never exits 0 on failu
 });
 
 test("cycle: the applied desired state is the previous value decide starts from", async () => {
-  const pair = { pairId: "p1", state: "gpu-lost" as const, gpu: null, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T00:00:00.000Z" };
+  const pair = { pairId: "p1", state: "gpu-lost" as const, gpu: null, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T00:00:00.000Z" };
   const applier = new RecordingApplier({ ...EMPTY_DESIRED, standby: { pairs: [pair] } });
   const { deps } = setup({ mems: [90, 90, 90], applier });
   await runCycle(deps, { mode: "auto", dryRun: false });

@@ -13,7 +13,7 @@ import { waitForSsh } from "../../reconciler/standby/ssh";
 import { FleetWithStandbyReader, GPU_DESTROY_EVENT } from "../../reconciler/standby/sources";
 import { VastClient } from "../../reconciler/vast/client";
 import { RecordingApplier } from "../doubles/applier";
-import { sampleOffers, VastDouble } from "../doubles/vast-api";
+import { sampleCpuOffers, sampleOffers, VastDouble } from "../doubles/vast-api";
 import { policy } from "../helpers";
 
 const T0 = Date.parse("2026-11-22T12:00:00Z");
@@ -43,12 +43,48 @@ test("gpu boot: checks the offer on Vast, applies a pair with its standby on the
     applier.progress = [{ urn: "urn:pulumi:test::fleet::fleet:VastInstance::pair-gpu-102-gpu", type: "fleet:VastInstance", op: "create", phase: "started" }, { urn: "urn:pulumi:test::fleet::fleet:VastInstance::pair-gpu-102-gpu", type: "fleet:VastInstance", op: "create", phase: "done" }];
     const pair = await bootGpu(deps, { offerId: 102 });
     assert.equal(pair.pairId, "gpu-102");
-    assert.equal(pair.standby.region, "europe-west1", "Germany -> EU -> europe-west1");
+    assert.deepEqual(pair.standby, { target: "gcp", region: "europe-west1", machineType: "e2-medium", diskGb: 100 }, "Germany -> EU -> europe-west1");
     assert.equal(applier.applied.standby.pairs.length, 1);
     assert.deepEqual(applier.applied.standby.pairs[0]!.gpu, { offerId: 102, gpuName: "RTX_4090", dphUsd: 0.35, geolocation: "Germany, DE" });
     assert.match(lines.join("\n"), /\[1\/4\][\s\S]*ok  create fleet:VastInstance pair-gpu-102-gpu[\s\S]*\[4\/4\] pair gpu-102 running/);
     assert.deepEqual(journal.openLifetimes("test", "standby").map((l) => [l.name, l.hourUsd]), [["gpu-gpu-102-102", 0.35]]);
   });
+});
+
+test("gpu boot, standby.target vast: a CPU host on Vast (no GPU, the GPU's continent) holds the copy; its price is journalled and counted", async () => {
+  await harness(
+    async ({ deps, applier, double, journal, lines, vast, cfg }) => {
+      double.offers.push(...sampleCpuOffers());
+      const pair = await bootGpu(deps, { offerId: 101 });
+      // 203 has too few cores, 204 comes with a GPU (cpuOnly), 202 is the cheapest left and in North America like the GPU.
+      assert.deepEqual(pair.standby, { target: "vast", offerId: 202, dphUsd: 0.04, geolocation: "US, TX", diskGb: 100 });
+      const search = double.calls.find((c) => c.path.startsWith("/bundles/") && c.path.includes("cpu_cores_effective"))!;
+      const q = JSON.parse(new URL(`http://x${search.path}`).searchParams.get("q")!);
+      assert.deepEqual([q.num_gpus, q.cpu_cores_effective, q.cpu_ram, q.disk_space, q.type], [{ eq: 0 }, { gte: 2 }, { gte: 4096 }, { gte: 100 }, "on-demand"]);
+      assert.match(lines.join("\n"), /standby host: offer 202, 2 cores, 8 GB RAM, \$0\.0400\/h, US, TX/);
+      assert.deepEqual(journal.openLifetimes("test", "standby").map((l) => [l.name, l.hourUsd]).sort(), [["gpu-gpu-101-101", 0.42], ["standby-gpu-101-202", 0.04]]);
+      // The standby's instance is not a GPU: destroy by its id is refused with the way to do it.
+      const standbyId = await vast.createInstance(201, { image: "ubuntu:22.04", diskGb: 100, onstart: "", label: "fleet-standby-gpu-101" });
+      await assert.rejects(destroyGpu(deps, { instanceId: standbyId }), /instance \d+ is pair gpu-101's standby, not a GPU: give the GPU's instance, or --pair gpu-101/);
+      const status = await gpuStatus({ cfg, standby: applier.applied.standby, vast, journal, now: T0 + 3_600_000 });
+      assert.deepEqual([status.pairs[0]!.standby.target, status.pairs[0]!.standby.instanceId], ["vast", standbyId]);
+      assert.deepEqual(status.unmanaged, [], "the standby's instance belongs to its pair");
+    },
+    { standby: { target: "vast" } },
+  );
+});
+
+test("gpu boot, standby.target vast: no host meets the requirements (or only GPU hosts, cpuOnly) -> refused before the engine, nothing rented", async () => {
+  await harness(
+    async ({ deps, applier, double }) => {
+      double.offers.push(...sampleCpuOffers());
+      await assert.rejects(bootGpu(deps, { offerId: 101 }), (e: unknown) => e instanceof BlockedError && /no Vast.ai host meets standby.vastStandby \(>= 8 cores[\s\S]*setting standby.vastStandby.cpuOnly false also accepts hosts that come with a GPU/.test(e.message));
+      assert.equal(applier.count("up"), 0);
+      assert.equal(applier.count("appliedDesired"), 0, "the engine was not even opened");
+      assert.ok(!double.calls.some((c) => c.method === "PUT"), "nothing rented");
+    },
+    { standby: { target: "vast", vastStandby: { cpuCoresMin: 8 } } },
+  );
 });
 
 test("gpu boot: an offer rented since the search, one above the price limit, or past maxPairs changes nothing", async () => {
@@ -69,7 +105,7 @@ test("gpu boot: an offer rented since the search, one above the price limit, or 
   await harness(
     async ({ deps }) => {
       await bootGpu(deps, { offerId: 103 });
-      await assert.rejects(bootGpu(deps, { offerId: 102 }), /would cost \$0.55\/h together, above standby.maxTotalDphUsd \$0.5\/h/);
+      await assert.rejects(bootGpu(deps, { offerId: 102 }), /the pairs would rent \$0.55\/h on Vast.ai together, above standby.maxTotalDphUsd \$0.5\/h/);
     },
     { standby: { maxTotalDphUsd: 0.5 } },
   );
@@ -105,13 +141,13 @@ test("gpu destroy: an instance of no pair is refused (the sweep handles those)",
 });
 
 test("gpu restore: a gpu-lost pair gets the cheapest matching offer, restoring first, running only after the apply", async () => {
-  const applied: DesiredFleet = { ...EMPTY_DESIRED, standby: { pairs: [{ pairId: "train", state: "gpu-lost", gpu: { offerId: 99, gpuName: "RTX_4090", dphUsd: 0.3, geolocation: "US, CA" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" }] } };
+  const applied: DesiredFleet = { ...EMPTY_DESIRED, standby: { pairs: [{ pairId: "train", state: "gpu-lost", gpu: { offerId: 99, gpuName: "RTX_4090", dphUsd: 0.3, geolocation: "US, CA" }, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" }] } };
   await harness(
     async ({ deps, applier, lines }) => {
       await restoreGpu(deps, { pairId: "train" });
       const ups = applier.calls.filter((c) => c.method === "up").map((c) => (c.arg as DesiredFleet).standby.pairs[0]!);
       assert.deepEqual(ups.map((p) => [p.state, p.gpu?.offerId]), [["restoring", 102], ["running", 102]], "cheapest offer with >= 20 GB and reliability >= 0.95 is 102");
-      assert.equal(ups[0]!.standby.region, "us-central1", "the standby (and its disk) stays where it is");
+      assert.equal(ups[0]!.standby.target === "gcp" && ups[0]!.standby.region, "us-central1", "the standby (and its disk) stays where it is");
       assert.match(lines.join("\n"), /\[3\/5\] booting the GPU and pulling the standby's copy[\s\S]*\[5\/5\] pair train running/);
     },
     { applied },
@@ -147,9 +183,9 @@ test("gpu status: each pair with its Vast instance, last sync from the GPU host 
 test("standby reader: Vast's view per pair; no key with pairs reads as unknown, a destroy request as destroyed", async () => {
   await harness(async ({ vast, journal }) => {
     const pairs = [
-      { pairId: "a", state: "running" as const, gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "US, CA" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" },
-      { pairId: "b", state: "running" as const, gpu: { offerId: 102, gpuName: "RTX_4090", dphUsd: 0.35, geolocation: "Germany, DE" }, standby: { region: "europe-west1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" },
-      { pairId: "c", state: "running" as const, gpu: { offerId: 103, gpuName: "RTX_3090", dphUsd: 0.2, geolocation: "US, TX" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" },
+      { pairId: "a", state: "running" as const, gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "US, CA" }, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" },
+      { pairId: "b", state: "running" as const, gpu: { offerId: 102, gpuName: "RTX_4090", dphUsd: 0.35, geolocation: "Germany, DE" }, standby: { target: "gcp" as const, region: "europe-west1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" },
+      { pairId: "c", state: "running" as const, gpu: { offerId: 103, gpuName: "RTX_3090", dphUsd: 0.2, geolocation: "US, TX" }, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" },
     ];
     await vast.createInstance(101, { image: "x", diskGb: 50, onstart: "", label: "fleet-pair-a" });
     const bId = await vast.createInstance(102, { image: "x", diskGb: 50, onstart: "", label: "fleet-pair-b" });
@@ -197,7 +233,7 @@ test("waitForSsh with the real ssh: a host that never answers fails within the b
 
 test("standby reader: GPU idle time spans cycles through the journal; busy again resets it; unknown utilisation changes nothing", async () => {
   await harness(async ({ vast, journal, double }) => {
-    const pairs = [{ pairId: "a", state: "running" as const, gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "US, CA" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" }];
+    const pairs = [{ pairId: "a", state: "running" as const, gpu: { offerId: 101, gpuName: "RTX_4090", dphUsd: 0.42, geolocation: "US, CA" }, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" }];
     await vast.createInstance(101, { image: "x", diskGb: 50, onstart: "", label: "fleet-pair-a" });
     const inst = double.instances[0]!;
     inst.actual_status = "running";

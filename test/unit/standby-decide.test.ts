@@ -5,9 +5,9 @@ import { chooseOffer, decideStandby } from "../../reconciler/decide/standby";
 import { StandbyPolicySchema, type Pair, type StandbyObserved, type VastOffer } from "../../reconciler/model";
 
 const AT = Date.parse("2026-11-22T12:00:00Z");
-const pair = (id: string, state: Pair["state"] = "running"): Pair => ({ pairId: id, state, gpu: { offerId: 1, gpuName: "RTX_4090", dphUsd: 0.4, geolocation: "US, CA" }, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T00:00:00.000Z" });
-const seen = (id: string, state: StandbyObserved["gpu"]["state"], idleSince: string | null = null): StandbyObserved => ({ pairId: id, gpu: { instanceId: `i-${id}`, state, idleSince }, standby: { name: `standby-${id}` } });
-const offer = (id: number, dph: number, over: Partial<VastOffer> = {}): VastOffer => ({ id, gpuName: "RTX_4090", numGpus: 1, gpuRamGb: 24, dphUsd: dph, reliability: 0.99, diskGb: 200, geolocation: "US, TX", ...over });
+const pair = (id: string, state: Pair["state"] = "running"): Pair => ({ pairId: id, state, gpu: { offerId: 1, gpuName: "RTX_4090", dphUsd: 0.4, geolocation: "US, CA" }, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T00:00:00.000Z" });
+const seen = (id: string, state: StandbyObserved["gpu"]["state"], idleSince: string | null = null): StandbyObserved => ({ pairId: id, gpu: { instanceId: `i-${id}`, state, idleSince }, standby: { name: `standby-${id}`, state: "unknown" } });
+const offer = (id: number, dph: number, over: Partial<VastOffer> = {}): VastOffer => ({ id, gpuName: "RTX_4090", numGpus: 1, gpuRamGb: 24, dphUsd: dph, reliability: 0.99, diskGb: 200, geolocation: "US, TX", cpuCores: 8, ramGb: 32, ...over });
 const policy = (over: Record<string, unknown> = {}) => StandbyPolicySchema.parse(over);
 const run = (pairs: Pair[], observed: StandbyObserved[] | null, offers: VastOffer[] = [], p = policy()) =>
   decideStandby({ previous: { pairs }, signals: { actual: { burst: [], hpc: null, pool: null, standby: observed }, offers }, policy: p, atMs: AT });

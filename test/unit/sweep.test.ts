@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { EMPTY_DESIRED, type DesiredFleet } from "../../reconciler/model";
 import { findOrphans, type FoundResource } from "../../reconciler/sweep/orphans";
 
-const pair = (pairId: string, state: "running" | "gpu-lost") => ({ pairId, state, gpu: null, standby: { region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" });
+const pair = (pairId: string, state: "running" | "gpu-lost") => ({ pairId, state, gpu: null, standby: { target: "gcp" as const, region: "us-central1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T10:00:00.000Z" });
 const prod: DesiredFleet = {
   ...EMPTY_DESIRED,
   burst: { vms: [{ name: "fleet-burst-a1", zone: "us-central1-a", machineType: "e2-standard-4", spotHourUsd: 0.04, createdAt: "2026-11-22T10:00:00.000Z", expiresAt: "2026-11-22T13:00:00.000Z" } as DesiredFleet["burst"]["vms"][number]] },

@@ -54,7 +54,30 @@ test("vast provider: an offer gone since the search is an error and nothing else
 test("vast provider: a second create for the same pair does not rent a second GPU", async () => {
   await withVast(async (inputs, d) => {
     await vastInstanceProvider.create(inputs);
-    await assert.rejects(vastInstanceProvider.create({ ...inputs, offerId: 202 }), /pair a already has Vast instance/);
+    await assert.rejects(vastInstanceProvider.create({ ...inputs, offerId: 202 }), /pair a already has Vast GPU instance/);
     assert.equal(d.instances.length, 1);
+  });
+});
+
+test("vast provider, standby role: labelled as the pair's standby; a stopped standby is started in place, never replaced", async () => {
+  await withVast(async (gpuInputs, d) => {
+    const inputs: VastInstanceInputs = { ...gpuInputs, offerId: 202, role: "standby", image: "ubuntu:22.04" };
+    const gpu = await vastInstanceProvider.create(gpuInputs);
+    const r = await vastInstanceProvider.create(inputs);
+    assert.equal(r.outs.label, "fleet-standby-a", "a standby and its GPU live side by side (different labels)");
+    assert.notEqual(r.id, gpu.id);
+    d.instances.find((i) => String(i.id) === r.id).actual_status = "stopped";
+    const stopped = (await vastInstanceProvider.read(r.id, r.outs)).props as any;
+    const diff = await vastInstanceProvider.diff(r.id, stopped, inputs);
+    assert.equal(diff.changes, true);
+    assert.deepEqual(diff.replaces, [], "its disk holds the only copy: start it, do not rent a new one");
+    const updated = await vastInstanceProvider.update(r.id, stopped, inputs);
+    assert.equal(updated.outs.status, "loading");
+    assert.deepEqual(d.calls.filter((c) => c.method === "PUT" && c.path === `/instances/${r.id}/`).map((c) => c.body), [{ state: "running" }]);
+    assert.equal(d.instances.length, 2, "nothing rented, nothing destroyed");
+    // A GPU that stopped is still replaced (its work is on the standby).
+    d.instances.find((i) => String(i.id) === gpu.id).actual_status = "stopped";
+    const gpuStopped = (await vastInstanceProvider.read(gpu.id, gpu.outs)).props as any;
+    assert.deepEqual((await vastInstanceProvider.diff(gpu.id, gpuStopped, gpuInputs)).replaces, ["status"]);
   });
 });
