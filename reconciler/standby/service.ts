@@ -12,7 +12,7 @@ import { VastError, type VastClient, type VastInstance } from "../vast/client";
 import { bootPair, describeStandby, findPair, markRunning, removePair, restorePair } from "./actions";
 import { instanceOfPair, pairLabel, parseVastLabel, standbyLabel } from "./observe";
 import { GPU_DESTROY_EVENT } from "./sources";
-import { sshRun, waitForSsh } from "./ssh";
+import { gpuHostTarget, sshRun, waitForSsh } from "./ssh";
 
 /**
  * The GPU operations behind `fleet gpu ...` and the HTTP API: every one validates its input and
@@ -101,7 +101,7 @@ export async function setupGpuHost(deps: GpuDeps, pairId: string): Promise<void>
   const inst = instanceOfPair(pairId, await deps.vast.showInstances());
   if (!inst?.sshHost || !inst.sshPort) throw new FleetError(`setup: Vast.ai shows no ssh address for pair ${pairId}'s GPU yet`);
   const ssh = deps.ssh ?? { wait: waitForSsh, run: sshRun };
-  const target = { host: inst.sshHost, port: inst.sshPort, user: "root", keyFile: p.sshKeyFile };
+  const target = gpuHostTarget(deps.cfg.root, { id: inst.id, sshHost: inst.sshHost, sshPort: inst.sshPort }, p.sshKeyFile);
   deps.say(`[setup] waiting for ssh on ${inst.sshHost}:${inst.sshPort} (up to ${p.sshWaitSeconds} s)`);
   const attempts = await ssh.wait(target, { timeoutMs: p.sshWaitSeconds * 1000, intervalMs: 5000, onAttempt: (n, last) => deps.say(`[setup]   attempt ${n}: ${last}`) }).catch((e) => {
     throw new FleetError(`setup: ${e instanceof Error ? e.message : String(e)}`);

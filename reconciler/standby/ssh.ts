@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /**
  * Runs one command on a host over the system's ssh (BatchMode: never a password prompt), with a
@@ -10,15 +12,31 @@ export interface SshTarget {
   port: number;
   user: string;
   keyFile?: string | null;
-  /** A known_hosts file to pin host keys; without it new hosts are accepted and then pinned (accept-new). */
+  /**
+   * A known_hosts file to pin host keys: the host must be in it, or with trustOnFirstUse it is added
+   * on first contact and pinned from then on. Without a file: ssh's own known_hosts, accept-new.
+   */
   knownHostsFile?: string | null;
+  trustOnFirstUse?: boolean;
+}
+
+/**
+ * The ssh target of a Vast GPU host: root, the configured key, and a known_hosts file of its own per
+ * Vast instance under .fleet/known_hosts (trusted on first use). Vast hands the same proxy host and
+ * port to one instance after another, so a shared known_hosts would either refuse the next instance
+ * or, worse, teach the user to clear the warning; one file per instance pins each for its lifetime.
+ */
+export function gpuHostTarget(root: string, inst: { id: number; sshHost: string; sshPort: number }, keyFile: string | null): SshTarget {
+  const dir = path.join(root, ".fleet", "known_hosts");
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return { host: inst.sshHost, port: inst.sshPort, user: "root", keyFile, knownHostsFile: path.join(dir, `vast-${inst.id}`), trustOnFirstUse: true };
 }
 
 export function sshArgs(t: SshTarget, connectTimeoutS: number): string[] {
   return [
     "-o", "BatchMode=yes",
     "-o", `ConnectTimeout=${connectTimeoutS}`,
-    "-o", `StrictHostKeyChecking=${t.knownHostsFile ? "yes" : "accept-new"}`,
+    "-o", `StrictHostKeyChecking=${t.knownHostsFile && !t.trustOnFirstUse ? "yes" : "accept-new"}`,
     ...(t.knownHostsFile ? ["-o", `UserKnownHostsFile=${t.knownHostsFile}`] : []),
     ...(t.keyFile ? ["-i", t.keyFile, "-o", "IdentitiesOnly=yes"] : []),
     "-p", String(t.port),

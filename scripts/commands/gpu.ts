@@ -4,7 +4,7 @@ import { chooseOffer } from "../../reconciler/decide/standby";
 import type { VastOffer } from "../../reconciler/model";
 import { vastFromEnv } from "../../reconciler/standby/sources";
 import { bootGpu, destroyGpu, gpuStatus, restoreGpu, type GpuDeps } from "../../reconciler/standby/service";
-import { readSyncStamp } from "../../reconciler/standby/ssh";
+import { gpuHostTarget, readSyncStamp } from "../../reconciler/standby/ssh";
 import type { VastClient } from "../../reconciler/vast/client";
 import type { Journal } from "../../reconciler/journal";
 import { openApplier, openJournal } from "./engine";
@@ -107,7 +107,7 @@ export async function gpuStatusCommand(opts: { stack: string; json?: boolean }):
       vast: vastFromEnv(),
       journal,
       now: Date.now(),
-      lastSync: (i) => (i.sshHost && i.sshPort ? readSyncStamp({ host: i.sshHost, port: i.sshPort, user: "root", keyFile }) : Promise.resolve(null)),
+      lastSync: (i) => (i.sshHost && i.sshPort ? readSyncStamp(gpuHostTarget(cfg.root, { id: i.id, sshHost: i.sshHost, sshPort: i.sshPort }, keyFile)) : Promise.resolve(null)),
     });
     if (opts.json) {
       process.stdout.write(JSON.stringify(status, null, 2) + "\n");
