@@ -97,7 +97,7 @@ export function buildProgram(): Command {
     c.action(withStack((o) => hpcChangeCommand({ ...o, action })));
   }
 
-  const gpu = program.command("gpu").description("Vast.ai GPUs, each paired with a GCP CPU standby that holds its work (standby area)");
+  const gpu = program.command("gpu").description("Vast.ai GPUs, each paired with a CPU standby (GCP, or Vast with standby.target vast) that holds its work");
   gpu
     .command("offers")
     .description("search Vast.ai offers (cheapest first) under the policy's GPU requirements")
@@ -105,6 +105,7 @@ export function buildProgram(): Command {
     .option("--max-price <usd>", "$/hour at most; default standby.gpu.maxDphUsd")
     .option("--gpu <name>", "GPU model, Vast's name (e.g. RTX_4090)")
     .option("--limit <n>", "how many offers", "20")
+    .option("--standby", "list hosts for a Vast standby instead (standby.vastStandby; --max-price overrides its maxDphUsd)")
     .option("--json", "print {offers: [...]}")
     .action(withStack(gpuOffersCommand));
   gpu

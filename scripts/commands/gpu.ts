@@ -1,6 +1,6 @@
 import { stackContext } from "../../reconciler/context";
 import { EXIT, InputError } from "../../reconciler/errors";
-import { chooseOffer } from "../../reconciler/decide/standby";
+import { chooseOffer, chooseStandbyOffer } from "../../reconciler/decide/standby";
 import type { VastOffer } from "../../reconciler/model";
 import { vastFromEnv } from "../../reconciler/standby/sources";
 import { bootGpu, destroyGpu, gpuStatus, restoreGpu, type GpuDeps } from "../../reconciler/standby/service";
@@ -30,12 +30,34 @@ function nonNegative(value: string | undefined, field: string, what: string): nu
   return n;
 }
 
-export async function gpuOffersCommand(opts: { stack: string; gpuRamMin?: string; maxPrice?: string; gpu?: string; limit?: string; json?: boolean }): Promise<number> {
+/** Hosts a Vast standby could be rented from (standby.vastStandby), cheapest first. */
+async function standbyOffers(cfg: ReturnType<typeof stackContext>, maxDphUsd: number | undefined, limit: number, json: boolean | undefined): Promise<number> {
+  const p = cfg.policy.standby;
+  const req = { ...p.vastStandby, maxDphUsd: maxDphUsd ?? p.vastStandby.maxDphUsd };
+  const offers = await vastOrFail("fleet gpu offers --standby").searchCpuOffers({ ...req, diskGb: p.standbyDiskGb, limit });
+  if (json) {
+    process.stdout.write(JSON.stringify({ offers }, null, 2) + "\n");
+    return EXIT.ok;
+  }
+  if (!offers.length) {
+    process.stdout.write(`no host meets standby.vastStandby (>= ${req.cpuCoresMin} cores, >= ${req.ramGbMin} GB RAM, >= ${p.standbyDiskGb} GB disk, <= $${req.maxDphUsd}/h${req.cpuOnly ? ", no GPU" : ""})\n`);
+    return EXIT.ok;
+  }
+  const rows = offers.map((o: VastOffer) => [String(o.id), String(o.cpuCores), `${Math.round(o.ramGb)} GB`, o.numGpus ? `${o.numGpus}x ${o.gpuName}` : "none", `$${o.dphUsd.toFixed(4)}`, o.reliability.toFixed(3), `${Math.round(o.diskGb)} GB`, o.geolocation]);
+  process.stdout.write(table([["OFFER", "CORES", "RAM", "GPU", "$/HOUR", "RELIABILITY", "DISK", "LOCATION"], ...rows]) + "\n");
+  const best = chooseStandbyOffer(offers, req, p.standbyDiskGb, "");
+  if (best) process.stdout.write(`cheapest meeting the policy: ${best.offer.id} (gpu boot picks on the GPU's continent first${p.target === "vast" ? "" : "; standby.target is gcp, so boot uses GCP"})\n`);
+  return EXIT.ok;
+}
+
+export async function gpuOffersCommand(opts: { stack: string; gpuRamMin?: string; maxPrice?: string; gpu?: string; limit?: string; standby?: boolean; json?: boolean }): Promise<number> {
   const what = "fleet gpu offers";
   const gpuRamMinGb = nonNegative(opts.gpuRamMin, "--gpu-ram-min", what);
   const maxDphUsd = nonNegative(opts.maxPrice, "--max-price", what);
   const limit = positiveInt(opts.limit, "--limit", what) ?? 20;
+  if (opts.standby && (opts.gpu !== undefined || opts.gpuRamMin !== undefined)) throw new InputError(what, [{ field: "--standby", message: "lists standby hosts: --gpu and --gpu-ram-min do not apply" }]);
   const cfg = stackContext(opts.stack);
+  if (opts.standby) return standbyOffers(cfg, maxDphUsd, limit, opts.json);
   const req = cfg.policy.standby.gpu;
   const offers = await vastOrFail(what).searchOffers({ gpuName: opts.gpu ?? req.gpuName, gpuRamMinGb: gpuRamMinGb ?? req.gpuRamMinGb, maxDphUsd: maxDphUsd ?? req.maxDphUsd, reliabilityMin: req.reliabilityMin, diskGb: req.diskGb, limit });
   if (opts.json) {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { sampleOffers, VastDouble } from "../doubles/vast-api";
+import { sampleCpuOffers, sampleOffers, VastDouble } from "../doubles/vast-api";
 import { REPO, runFleetAsync, tempProject } from "../helpers";
 
 // A PATH without the Pulumi CLI: commands that need the engine stop there, after their checks.
@@ -29,6 +29,21 @@ test("fleet gpu offers: a table cheapest first under the policy, --json, flags o
     const j = await runFleetAsync(["--stack", "test", "gpu", "offers", "--max-price", "2", "--json"], { cwd: dir, env });
     assert.deepEqual(JSON.parse(j.stdout).offers.map((o: { id: number }) => o.id), [102, 101, 104]);
     assert.ok(!(r.stdout + r.stderr + j.stdout + j.stderr).includes("cli-secret-key-123"));
+  });
+});
+
+test("fleet gpu offers --standby: hosts for a Vast standby under standby.vastStandby (no GPU by default), cheapest first", async () => {
+  await withVast(async (env, d) => {
+    d.offers.push(...sampleCpuOffers());
+    const dir = tempProject("config:\n  fleet:policy:\n    standby:\n      target: vast\n");
+    const r = await runFleetAsync(["--stack", "test", "gpu", "offers", "--standby"], { cwd: dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.split("\n").filter((l) => /^\d+ /.test(l)).map((l) => l.split(/\s+/)[0]);
+    assert.deepEqual(rows, ["202", "201"], "203 has 1 core; 204 comes with a GPU; no GPU offer is listed");
+    assert.match(r.stdout, /cheapest meeting the policy: 202 \(gpu boot picks on the GPU's continent first\)/);
+    const bad = await runFleetAsync(["--stack", "test", "gpu", "offers", "--standby", "--gpu", "RTX_4090"], { cwd: dir, env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--standby: lists standby hosts: --gpu and --gpu-ram-min do not apply/);
   });
 });
 
