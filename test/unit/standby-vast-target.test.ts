@@ -87,3 +87,16 @@ test("sweep: a pair's Vast standby is known while the pair keeps its standby on 
     ["fleet-pair-a", "pair 'a' is gpu-lost: its GPU is not wanted"],
   ]);
 });
+
+test("restore with a Vast standby: the standby's own price counts with the new GPU (by hand and auto-restore)", async () => {
+  const { restorePair } = await import("../../reconciler/standby/actions");
+  const lost = vastPair("a", "gpu-lost");
+  const offer = gpuOffer({ id: 105, dphUsd: 0.4 });
+  const tight = vastPolicy({ maxTotalDphUsd: 0.42 });
+  assert.throws(() => restorePair({ standby: { pairs: [lost] }, pairId: "a", offer, policy: tight, atIso: "2026-11-23T12:00:00.000Z" }), /the pairs would rent \$0.45\/h on Vast.ai together/);
+  assert.equal(restorePair({ standby: { pairs: [lost] }, pairId: "a", offer, policy: vastPolicy({ maxTotalDphUsd: 0.45 }), atIso: "2026-11-23T12:00:00.000Z" }).pair.state, "restoring");
+  const seen = [{ pairId: "a", gpu: { instanceId: "none", state: "lost" as const, idleSince: null }, standby: { name: "Vast instance 2", state: "up" as const } }];
+  const auto = decideStandby({ previous: { pairs: [lost] }, signals: { actual: { burst: [], hpc: null, pool: null, standby: seen }, offers: [offer] }, policy: vastPolicy({ autoRestore: true, maxTotalDphUsd: 0.42 }), atMs: AT });
+  assert.equal(auto.desired.pairs[0]!.state, "gpu-lost");
+  assert.match(auto.decisions.map((d) => d.reason).join("\n"), /auto-restore onto offer 105 \(\$0.4\/h\) would bring what the pairs rent on Vast.ai to \$0.45\/h/);
+});
