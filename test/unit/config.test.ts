@@ -51,6 +51,11 @@ test("config: cross-field rules are collected with the schema errors", () => {
   );
 });
 
+test("config: an unknown standby target is named with the values it takes", () => {
+  assert.throws(() => parse("config: {}\n", { FLEET_STANDBY_TARGET: "aws" }), /FLEET_STANDBY_TARGET \(fleet:policy\.standby\.target\): Invalid option: expected one of "gcp"\|"vast"/);
+  assert.throws(() => parse("config:\n  fleet:policy:\n    standby:\n      vastStandby:\n        cpuCoresMin: 0\n"), /fleet:policy\.standby\.vastStandby\.cpuCoresMin/);
+});
+
 test("config: invalid YAML names the line", () => {
   assert.throws(() => parse("config:\n  fleet:policy: [\n"), /Pulumi\.s\.yaml:\d+: invalid YAML/);
 });
