@@ -23,6 +23,11 @@ export function vastDphUsd(pairs: readonly Pair[]): number {
   return pairs.reduce((a, p) => a + (p.state !== "gpu-lost" && p.gpu ? p.gpu.dphUsd : 0) + (p.standby.target === "vast" ? p.standby.dphUsd : 0), 0);
 }
 
+/** The pairs as they rent while `pairId` has no GPU (restoring it): its Vast standby still bills. */
+export function withoutGpuOf(pairs: readonly Pair[], pairId: string): Pair[] {
+  return pairs.map((p) => (p.pairId === pairId ? { ...p, state: "gpu-lost" as const } : p));
+}
+
 /**
  * The host for a Vast standby (pure): the cheapest offer meeting the requirements, on the GPU's
  * continent when one there does (the copy crosses no ocean every 30 s), else the cheapest anywhere.
@@ -96,8 +101,7 @@ export function decideStandby(args: { previous: DesiredStandby; signals: Pick<Si
     if (pair.state !== "gpu-lost") d("keep", `pair ${pair.pairId}: GPU ${seen.gpu.instanceId} ${pair.state === "restoring" ? `not running ${RESTORE_GRACE_MS / 60_000} min after the restore began` : "lost (not asked for by the user)"}: keep standby ${seen.standby.name} and its disk; pair gpu-lost`, pair.state, "gpu-lost");
     if (args.policy.autoRestore) {
       const offer = chooseOffer(args.signals.offers, args.policy.gpu);
-      // Everything else rented on Vast, this pair's own Vast standby included (it stays and bills).
-      const others = vastDphUsd(args.previous.pairs.map((p) => (p.pairId === pair.pairId ? { ...p, state: "gpu-lost" as const } : p)));
+      const others = vastDphUsd(withoutGpuOf(args.previous.pairs, pair.pairId));
       if (offer && offer.id !== pair.gpu?.offerId && others + offer.dphUsd > args.policy.maxTotalDphUsd) {
         d("blocked", `pair ${pair.pairId}: auto-restore onto offer ${offer.id} ($${round(offer.dphUsd, 4)}/h) would bring what the pairs rent on Vast.ai to $${round(others + offer.dphUsd, 4)}/h, above standby.maxTotalDphUsd $${args.policy.maxTotalDphUsd}/h`, null, offer.id);
       } else if (offer && offer.id !== pair.gpu?.offerId) {

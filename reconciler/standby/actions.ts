@@ -1,5 +1,5 @@
 import { BlockedError, InputError } from "../errors";
-import { vastDphUsd } from "../decide/standby";
+import { vastDphUsd, withoutGpuOf } from "../decide/standby";
 import { round } from "../decide/time";
 import type { DesiredStandby, Pair, StandbyPlace, StandbyPolicy, VastOffer } from "../model";
 import { standbyRegionFor } from "./geo";
@@ -82,9 +82,7 @@ export function bootPair(args: { standby: DesiredStandby; offer: VastOffer; poli
 export function restorePair(args: { standby: DesiredStandby; pairId: string; offer: VastOffer; policy: StandbyPolicy; atIso: string }): { standby: DesiredStandby; pair: Pair } {
   const pair = findPair(args.standby, args.pairId);
   if (pair.state === "running") throw new InputError("fleet gpu restore", [{ field: "--pair", message: `pair '${pair.pairId}' is running: its GPU is not lost (destroy it first to move the work)` }]);
-  // What is rented besides the new GPU: the other pairs, and this pair without a GPU (a Vast standby still bills).
-  const others = args.standby.pairs.map((p) => (p.pairId === pair.pairId ? { ...p, state: "gpu-lost" as const } : p));
-  checkLimits(others, args.offer, args.policy, false);
+  checkLimits(withoutGpuOf(args.standby.pairs, pair.pairId), args.offer, args.policy, false);
   const next: Pair = { ...pair, state: "restoring", gpu: gpuOf(args.offer), since: args.atIso };
   return { standby: { pairs: args.standby.pairs.map((p) => (p.pairId === pair.pairId ? next : p)) }, pair: next };
 }
