@@ -3,7 +3,7 @@ import { changedAreas, gateAreas, planShape } from "./gate";
 import type { Journal } from "./journal";
 import { buildPlan, manualPlan, type Plan } from "./plan";
 import { AREAS, type Area, type Decision, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
-import { PendingOperationsError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./apply/types";
+import { PendingOperationsError, PolicyBlockedError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./apply/types";
 
 export interface CycleDeps {
   stack: string;
@@ -65,7 +65,15 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
     return { ...base, outcome: "in-sync" };
   }
 
-  const preview = await applier.preview(plan.desired);
+  // Mandatory violations fail the engine's preview (PolicyBlockedError); a stream that reports them
+  // without failing is blocked all the same.
+  let preview: PreviewSummary;
+  try {
+    preview = await applier.preview(plan.desired);
+  } catch (e) {
+    if (!(e instanceof PolicyBlockedError)) throw e;
+    preview = { counts: e.run.summary?.counts ?? {}, changes: e.run.changes, policy: e.run.policy };
+  }
   const mandatory = preview.policy.filter((v) => v.level === "mandatory");
   if (mandatory.length) {
     const reasons = mandatory.map((v) => `${v.policy}: ${v.message}${v.urn ? ` (${v.urn})` : ""}`);

@@ -106,7 +106,7 @@ export function renderPlanText(plan: Plan): string {
 }
 
 /** The plan as Markdown, for review (CI comments, the dashboard). */
-export function renderPlanMarkdown(plan: Plan & { preview?: { counts: Record<string, number>; changes: { urn: string; type: string; op: string }[]; policy: { policy: string; level: string; message: string; urn?: string }[] } | null }): string {
+export function renderPlanMarkdown(plan: Plan & { preview?: { counts: Record<string, number>; changes: { urn: string; type: string; op: string }[]; policy: { policy: string; level: string; message: string; urn?: string }[] } | null; previewError?: string | null }): string {
   const c = plan.costs;
   const out: string[] = [];
   out.push(`# Fleet plan: stack \`${plan.stack}\``, "", `At ${plan.at}, ${plan.source} signals, pressure **${plan.pressure.level}**. Signals digest \`${plan.signalsDigest.slice(0, 12)}\`.`, "");
@@ -118,7 +118,10 @@ export function renderPlanMarkdown(plan: Plan & { preview?: { counts: Record<str
   out.push(`| hourly now | ${money(c.previousHourlyUsd)} |`, `| hourly after | ${money(c.hourlyUsd)} |`, `| delta per hour | ${money(c.deltaHourlyUsd)} |`);
   out.push(`| spent today | ${money(c.spentTodayUsd, 2)} |`, `| projected today | ${money(c.projectedDailyUsd, 2)} |`, `| daily budget | ${money(c.dailyBudgetUsd, 2)} |`);
   out.push("", "## Pulumi preview", "");
-  if (!plan.preview) out.push("Not run: the Pulumi CLI was not on PATH when this plan was made.");
+  if (plan.previewError) out.push("**Failed.**", "", "```", plan.previewError, "```", "");
+  if (!plan.preview) {
+    if (!plan.previewError) out.push("Not run: the Pulumi CLI was not on PATH when this plan was made.");
+  }
   else {
     const counts = Object.entries(plan.preview.counts).filter(([k]) => k !== "same");
     out.push(counts.length ? counts.map(([k, v]) => `${v} to ${k}`).join(", ") : "No resource changes.", "");
@@ -127,7 +130,8 @@ export function renderPlanMarkdown(plan: Plan & { preview?: { counts: Record<str
       for (const ch of plan.preview.changes) out.push(`| ${ch.op} | ${ch.type} | ${ch.urn.split("::").pop()} |`);
     }
     out.push("", "### Policy", "");
-    out.push(...(plan.preview.policy.length ? plan.preview.policy.map((p) => `- **${p.policy}** (${p.level}): ${p.message}`) : ["All policies passed."]));
+    const onWhat = (urn?: string) => (urn ? ` on \`${urn.split("::").pop()}\`` : "");
+    out.push(...(plan.preview.policy.length ? plan.preview.policy.map((p) => `- **${p.policy}** (${p.level})${onWhat(p.urn)}: ${p.message}`) : ["All policies passed."]));
   }
   return out.join("\n") + "\n";
 }

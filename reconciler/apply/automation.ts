@@ -1,12 +1,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
+import { CommandError, ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { loadStackConfig, DESIRED_KEY, type StackConfig } from "../config/load";
 import { findPulumiCli } from "../engine";
 import { EngineMissingError, InputError } from "../errors";
 import type { DesiredFleet } from "../model";
-import { StackBusyError, type Applier, type PolicyViolation, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./types";
+import { EngineEventReader, failureCause, mandatoryViolations, stripColors, type EngineRun } from "./events";
+import { EngineRunError, PolicyBlockedError, StackBusyError } from "./types";
+import type { Applier, PreviewSummary, ResourceChange, ResourceProgress, UpSummary } from "./types";
 
 /**
  * The Applier over the Pulumi Automation API, for the project in the repo root (a local program,
@@ -52,9 +54,8 @@ export class AutomationApplier implements Applier {
   }
 
   async refreshPreview(): Promise<ResourceChange[]> {
-    const changes: ResourceChange[] = [];
-    await busy(() => this.stack.previewRefresh({ onEvent: collect(changes) }));
-    return changes.filter((c) => c.op !== "same" && c.op !== "read");
+    const { run } = await engineRun("refresh", "the drift check (pulumi refresh --preview-only)", (onEvent) => this.stack.previewRefresh({ onEvent }));
+    return run.changes;
   }
 
   async preview(desired: DesiredFleet): Promise<PreviewSummary> {
@@ -63,11 +64,9 @@ export class AutomationApplier implements Applier {
     const file = path.join(dir, "desired.json");
     fs.writeFileSync(file, JSON.stringify(desired), { mode: 0o600 });
     this.ws.envVars.FLEET_DESIRED_FILE = file;
-    const changes: ResourceChange[] = [];
-    const policy: PolicyViolation[] = [];
     try {
-      const r = await busy(() => this.stack.preview({ policyPacks: [path.join(this.cfg.root, POLICY_PACK)], onEvent: collect(changes, policy) }));
-      return { counts: r.changeSummary as Record<string, number>, changes: changes.filter((c) => c.op !== "same"), policy };
+      const { value, run } = await engineRun("preview", "the preview", (onEvent) => this.stack.preview({ policyPacks: [this.policyPack], onEvent }));
+      return { counts: value.changeSummary as Record<string, number>, changes: run.changes, policy: run.policy };
     } finally {
       delete this.ws.envVars.FLEET_DESIRED_FILE;
       fs.rmSync(dir, { recursive: true, force: true });
@@ -77,15 +76,20 @@ export class AutomationApplier implements Applier {
   async up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
     const before = await this.appliedDesired();
     await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(desired) });
-    const changes: ResourceChange[] = [];
     try {
-      const r = await busy(() => this.stack.up({ refresh: true, policyPacks: [path.join(this.cfg.root, POLICY_PACK)], onEvent: collect(changes, undefined, onProgress) }));
-      return { counts: (r.summary.resourceChanges ?? {}) as Record<string, number>, changes, outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) };
+      const opts = { refresh: true, policyPacks: [this.policyPack] };
+      const { value: r, run } = await engineRun("update", "the update", (onEvent) => this.stack.up({ ...opts, onEvent }), onProgress);
+      const outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
+      return { counts: (r.summary.resourceChanges ?? {}) as Record<string, number>, changes: run.changes, outputs };
     } catch (e) {
       if (!(e instanceof StackBusyError)) await this.rollbackNewCluster(before, desired);
       await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(before) });
       throw e;
     }
+  }
+
+  private get policyPack(): string {
+    return path.join(this.cfg.root, POLICY_PACK);
   }
 
   /** A new hpc cluster that failed part-way is removed whole: nothing the attempt made stays. */
@@ -110,25 +114,34 @@ export class AutomationApplier implements Applier {
   }
 }
 
-async function busy<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs one engine operation with an event reader. Failures become typed errors carrying the cause
+ * the engine reported: another update holds the stack (StackBusyError), mandatory policy violations
+ * (PolicyBlockedError, exit 4), anything else (EngineRunError, exit 1: the compile error, the
+ * failing resource and its message).
+ */
+async function engineRun<T>(
+  kind: "preview" | "update" | "refresh",
+  what: string,
+  fn: (onEvent: (e: EngineEvent) => void) => Promise<T>,
+  onProgress?: (p: ResourceProgress) => void,
+): Promise<{ value: T; run: EngineRun }> {
+  const reader = new EngineEventReader(kind, onProgress);
   try {
-    return await fn();
+    return { value: await fn(reader.onEvent), run: reader.result() };
   } catch (e) {
     if (e instanceof ConcurrentUpdateError) throw new StackBusyError(`another update holds the stack: ${e.message.split("\n")[0]}`);
-    throw e;
+    const run = reader.result();
+    const blocked = mandatoryViolations(run);
+    if (blocked.length) throw new PolicyBlockedError(what, blocked, run);
+    throw new EngineRunError(what, failureCause(run, commandErrorCause(e)), run);
   }
 }
 
-function collect(changes: ResourceChange[], policy?: PolicyViolation[], onProgress?: (p: ResourceProgress) => void) {
-  return (event: EngineEvent) => {
-    const m = event.resourcePreEvent?.metadata;
-    if (m) changes.push({ urn: m.urn, type: m.type, op: m.op });
-    if (m && m.op !== "same") onProgress?.({ urn: m.urn, type: m.type, op: m.op, phase: "started" });
-    const done = event.resOutputsEvent?.metadata;
-    if (done && done.op !== "same") onProgress?.({ urn: done.urn, type: done.type, op: done.op, phase: "done" });
-    const failed = event.resOpFailedEvent?.metadata;
-    if (failed) onProgress?.({ urn: failed.urn, type: failed.type, op: failed.op, phase: "failed" });
-    const p = event.policyEvent;
-    if (p && policy) policy.push({ policy: p.policyName, message: p.message, level: p.enforcementLevel, urn: p.resourceUrn });
-  };
+/** The engine's own error lines from a failed CLI call that emitted no error event (bad passphrase, bad backend). */
+export function commandErrorCause(e: unknown): string {
+  const stderr = e instanceof CommandError ? String((e as unknown as { commandResult?: { stderr?: string } }).commandResult?.stderr ?? "") : "";
+  const lines = stripColors(stderr).split("\n").map((l) => l.trim()).filter((l) => /^error:/i.test(l));
+  if (lines.length) return lines.join("\n");
+  return (e instanceof Error ? e.message : String(e)).split("\n").find((l) => l.trim()) ?? "unknown engine failure";
 }

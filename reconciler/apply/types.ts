@@ -1,4 +1,6 @@
+import { BlockedError, FleetError } from "../errors";
 import type { DesiredFleet } from "../model";
+import type { EngineRun } from "./events";
 
 /** One resource step of a preview or update. */
 export interface ResourceChange {
@@ -58,5 +60,27 @@ export class StackBusyError extends Error {}
 export class PendingOperationsError extends Error {
   constructor(readonly urns: string[]) {
     super(`the stack has ${urns.length} pending operation(s) from an interrupted update (${urns.slice(0, 3).join(", ")}${urns.length > 3 ? ", ..." : ""}); check those resources, then run \`fleet recover\``);
+  }
+}
+
+/** The engine failed (exit 1). The message is the cause the engine reported, never a stack trace. */
+export class EngineRunError extends FleetError {
+  constructor(
+    readonly what: string,
+    readonly engineCause: string,
+    readonly run: EngineRun,
+  ) {
+    super(`${what} failed in the Pulumi engine:\n${engineCause.split("\n").map((l) => `  ${l}`).join("\n")}`);
+  }
+}
+
+/** Mandatory policy violations failed the preview or update (exit 4); each is listed. */
+export class PolicyBlockedError extends BlockedError {
+  constructor(
+    readonly what: string,
+    readonly violations: PolicyViolation[],
+    readonly run: EngineRun,
+  ) {
+    super(`${what} was blocked by ${violations.length} mandatory policy violation(s):\n${violations.map((v) => `  - ${v.policy}${v.urn ? ` on ${v.urn.split("::").pop()}` : ""}: ${v.message}`).join("\n")}`);
   }
 }

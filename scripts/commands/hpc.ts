@@ -68,7 +68,7 @@ export async function hpcChangeCommand(opts: { stack: string; action: "up" | "st
     const spec = loadHpcSpec(opts.stack, opts.spec);
     const problems = clusterProblems(spec, await gatherClusterFacts(spec));
     if (problems.length) throw new InputError(`cluster ${spec.name}`, problems);
-    next = { ...spec, running: true };
+    next = spec; // the power state the spec asks (running unless it says `running: false`)
   } else {
     if (!current) throw new InputError(`fleet hpc ${opts.action}`, [{ field: `${cfg.file}: fleet:desired.hpc`, message: "this stack has no hpc cluster; create one with `fleet hpc up --spec FILE`" }]);
     if (opts.action === "destroy") {

@@ -2,12 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stackContext, journalPath, liveSources } from "../../reconciler/context";
 import { findPulumiCli, INSTALL_PULUMI_HINT } from "../../reconciler/engine";
-import { EXIT, InputError } from "../../reconciler/errors";
+import { EXIT, FleetError, InputError } from "../../reconciler/errors";
 import { Journal } from "../../reconciler/journal";
 import { buildPlan, emptySignals, manualPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
 import { readSignalsFile } from "../../reconciler/signals/file";
 import { gatherSignals } from "../../reconciler/signals/gather";
-import type { PreviewSummary } from "../../reconciler/apply/types";
+import { PolicyBlockedError, type PreviewSummary } from "../../reconciler/apply/types";
+import type { StackConfig } from "../../reconciler/config/load";
 import { openApplier } from "./engine";
 
 export interface PlanOptions {
@@ -48,32 +49,51 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
     journal.recordPlan({ at: plan.at, stack: plan.stack, source, desired: plan.desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, new Date().toISOString());
 
     // With the engine: the Pulumi preview of this plan (under the policy pack) and the stack's version,
-    // so `fleet apply --plan` can refuse a plan the stack has moved past.
-    let engine: { preview: PreviewSummary | null; stackVersion: number | null; note: string } = {
-      preview: null,
-      stackVersion: null,
-      note: `preview: skipped, the Pulumi CLI is not on PATH (to preview resource changes, ${INSTALL_PULUMI_HINT})`,
-    };
-    if (findPulumiCli()) {
-      try {
-        const applier = await openApplier(cfg, "the preview of fleet plan");
-        const preview = await applier.preview(plan.desired);
-        engine = { preview, stackVersion: await applier.stackVersion(), note: `preview: ${Object.entries(preview.counts).map(([k, v]) => `${v} ${k}`).join(", ") || "no changes"}${preview.policy.length ? `; policy: ${preview.policy.map((p) => `${p.policy} (${p.level}): ${p.message}`).join("; ")}` : ""}` };
-      } catch (e) {
-        engine.note = `preview: failed (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`;
-      }
-    }
-    const previewNote = engine.note;
-    const artifact = { ...plan, preview: engine.preview, stackVersion: engine.stackVersion };
+    // so `fleet apply --plan` can refuse a plan the stack has moved past. A preview the policy pack
+    // blocks exits 4 with each violation; any other engine failure exits 1 with the engine's cause.
+    const engine = await previewWithEngine(cfg, plan);
+    const artifact = { ...plan, preview: engine.preview, previewError: engine.error ?? null, stackVersion: engine.stackVersion };
 
     if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(artifact, null, 2) + "\n");
     if (opts.markdown) fs.writeFileSync(opts.markdown, renderPlanMarkdown(artifact));
     if (opts.json) process.stdout.write(JSON.stringify(jsonView(plan), null, 2) + "\n");
-    else process.stdout.write(renderPlanText(plan) + "\n\n" + previewNote + "\n");
-    if (opts.json) process.stderr.write(previewNote + "\n");
+    else process.stdout.write(renderPlanText(plan) + "\n\n" + engine.note + "\n");
+    if (opts.json) process.stderr.write(engine.note + "\n");
+    if (engine.exitCode !== EXIT.ok) return engine.exitCode;
     return plan.blocked > 0 ? EXIT.blocked : EXIT.ok;
   } finally {
     journal.close();
+  }
+}
+
+interface EnginePreview {
+  preview: PreviewSummary | null;
+  stackVersion: number | null;
+  /** Why there is no preview, when the engine was there and failed. */
+  error?: string;
+  note: string;
+  exitCode: number;
+}
+
+async function previewWithEngine(cfg: StackConfig, plan: Plan): Promise<EnginePreview> {
+  if (!findPulumiCli()) {
+    const note = `preview: skipped, the Pulumi CLI is not on PATH (to preview resource changes, ${INSTALL_PULUMI_HINT})`;
+    return { preview: null, stackVersion: null, note, exitCode: EXIT.ok };
+  }
+  try {
+    const applier = await openApplier(cfg, "the preview of fleet plan");
+    const preview = await applier.preview(plan.desired);
+    const counts = Object.entries(preview.counts).map(([k, v]) => `${v} ${k}`).join(", ") || "no changes";
+    const advisories = preview.policy.map((p) => `${p.policy} (${p.level}): ${p.message}`).join("; ");
+    const note = `preview: ${counts}${advisories ? `; policy: ${advisories}` : ""}`;
+    return { preview, stackVersion: await applier.stackVersion(), note, exitCode: EXIT.ok };
+  } catch (e) {
+    if (e instanceof PolicyBlockedError) {
+      const preview = { counts: e.run.summary?.counts ?? {}, changes: e.run.changes, policy: e.run.policy };
+      return { preview, stackVersion: null, error: e.message, note: `preview: ${e.message}`, exitCode: EXIT.blocked };
+    }
+    if (e instanceof FleetError) return { preview: null, stackVersion: null, error: e.message, note: `preview: ${e.message}`, exitCode: e.exitCode };
+    throw e;
   }
 }
 

@@ -9,15 +9,33 @@ import { XMLParser } from "fast-xml-parser";
  * is the stable interface). Arguments go through execFile, never a shell.
  */
 
-export class LibvirtError extends Error {
-  constructor(readonly command: string, readonly stderr: string, readonly notFound: boolean) {
-    super(`${command}: ${stderr.trim() || "failed"}`);
-  }
+/**
+ * A failed virsh or qemu-img call. A plain Error with fields, not a subclass: the engine runs the
+ * providers from their serialized closures, where a class extending Error loses its message
+ * (the serializer calls `Error` as a function) and `instanceof` cannot be trusted.
+ */
+export interface LibvirtError extends Error {
+  command: string;
+  stderr: string;
+  notFound: boolean;
+}
+
+export function libvirtError(command: string, stderr: string, notFound: boolean): LibvirtError {
+  const e = new Error(`${command}: ${stderr.trim() || "failed"}`) as LibvirtError;
+  e.name = "LibvirtError";
+  e.command = command;
+  e.stderr = stderr;
+  e.notFound = notFound;
+  return e;
+}
+
+export function isLibvirtError(e: unknown): e is LibvirtError {
+  return e instanceof Error && e.name === "LibvirtError" && typeof (e as Partial<LibvirtError>).notFound === "boolean";
 }
 
 /** libvirtd is not running or not reachable at the URI (as opposed to an object not being there). */
 export function isUnreachable(e: unknown): boolean {
-  return e instanceof LibvirtError && /failed to connect to the hypervisor|Failed to connect socket/i.test(e.stderr);
+  return isLibvirtError(e) && /failed to connect to the hypervisor|Failed to connect socket/i.test(e.stderr);
 }
 
 const NOT_FOUND = /not found|failed to get (domain|network|vol|pool)|no (storage vol|network|domain) with matching|Storage (volume|pool) not found|no storage pool with matching/i;
@@ -27,7 +45,7 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = 
     execFile(cmd, args, { timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         const text = String(stderr || (err as Error).message);
-        reject(new LibvirtError(`${cmd} ${args.slice(0, 4).join(" ")}`, text, NOT_FOUND.test(text)));
+        reject(libvirtError(`${cmd} ${args.slice(0, 4).join(" ")}`, text, NOT_FOUND.test(text)));
       } else resolve(String(stdout));
     });
   });
@@ -64,7 +82,7 @@ export class Virsh {
     try {
       return await p;
     } catch (e) {
-      if (e instanceof LibvirtError && e.notFound) return undefined;
+      if (isLibvirtError(e) && e.notFound) return undefined;
       throw e;
     }
   }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parseCidr } from "../../reconciler/hpc/ipv4";
 import { renderXmlTemplate } from "../template";
-import { LibvirtError, Virsh, qemuImgInfo, run } from "./libvirt-client";
+import { Virsh, libvirtError, qemuImgInfo, run } from "./libvirt-client";
 
 /**
  * Dynamic providers over virsh and qemu-img (the libvirt Pulumi provider is no longer published).
@@ -32,6 +32,19 @@ export interface PoolOutputs extends PoolInputs {
   createdDir: boolean;
 }
 
+async function deletePool(id: string, props: PoolOutputs): Promise<void> {
+  const v = new Virsh(props.uri);
+  await v.maybe(v.exec(["pool-destroy", id])).catch(() => undefined); // inactive is fine
+  await v.maybe(v.exec(["pool-undefine", id]));
+  if (props.createdDir) {
+    try {
+      fs.rmdirSync(props.path); // only when empty: never delete data we did not make
+    } catch {
+      /* not empty or gone */
+    }
+  }
+}
+
 export const libvirtPoolProvider = {
   async create(inputs: PoolInputs): Promise<{ id: string; outs: PoolOutputs }> {
     const v = new Virsh(inputs.uri);
@@ -43,7 +56,7 @@ export const libvirtPoolProvider = {
       await v.exec(["pool-start", inputs.name]);
       await v.exec(["pool-autostart", inputs.name]);
     } catch (e) {
-      await libvirtPoolProvider.delete(inputs.name, { ...inputs, createdDir }).catch(() => undefined);
+      await deletePool(inputs.name, { ...inputs, createdDir }).catch(() => undefined);
       throw e;
     }
     return { id: inputs.name, outs: { ...inputs, createdDir } };
@@ -59,18 +72,7 @@ export const libvirtPoolProvider = {
   async update(_id: string, olds: PoolOutputs, news: PoolInputs): Promise<{ outs: PoolOutputs }> {
     return { outs: { ...news, createdDir: olds.createdDir } };
   },
-  async delete(id: string, props: PoolOutputs): Promise<void> {
-    const v = new Virsh(props.uri);
-    await v.maybe(v.exec(["pool-destroy", id])).catch(() => undefined); // inactive is fine
-    await v.maybe(v.exec(["pool-undefine", id]));
-    if (props.createdDir) {
-      try {
-        fs.rmdirSync(props.path); // only when empty: never delete data we did not make
-      } catch {
-        /* not empty or gone */
-      }
-    }
-  },
+  delete: deletePool,
 };
 
 // ---------------------------------------------------------------- volume (qcow2 overlay)
@@ -182,6 +184,14 @@ function hostXml(h: DhcpHost): string {
   return renderXmlTemplate("hpc-dhcp-host.xml", { MAC: h.mac, NAME: h.name, IP: h.ip }).trim();
 }
 
+async function deleteNetwork(id: string, props: NetworkOutputs): Promise<void> {
+  const v = new Virsh(props.uri);
+  if (await v.networkActive(id)) await v.exec(["net-destroy", id]);
+  await v.maybe(v.exec(["net-undefine", id]));
+}
+
+// Provider methods call only local functions, never `libvirt*Provider.x`: the engine runs each
+// provider from its serialized closure in another process, where the exported object is not there.
 export const libvirtNetworkProvider = {
   async create(inputs: NetworkInputs): Promise<{ id: string; outs: NetworkOutputs }> {
     const v = new Virsh(inputs.uri);
@@ -191,7 +201,7 @@ export const libvirtNetworkProvider = {
       await v.exec(["net-start", inputs.name]);
       await v.exec(["net-autostart", inputs.name]);
     } catch (e) {
-      await libvirtNetworkProvider.delete(inputs.name, { ...inputs, bridge: "", active: false }).catch(() => undefined);
+      await deleteNetwork(inputs.name, { ...inputs, bridge: "", active: false }).catch(() => undefined);
       throw e;
     }
     const x = await v.networkXml(inputs.name);
@@ -221,11 +231,7 @@ export const libvirtNetworkProvider = {
     if (!active) await v.exec(["net-start", id]);
     return { outs: { ...olds, ...news, active: true } };
   },
-  async delete(id: string, props: NetworkOutputs): Promise<void> {
-    const v = new Virsh(props.uri);
-    if (await v.networkActive(id)) await v.exec(["net-destroy", id]);
-    await v.maybe(v.exec(["net-undefine", id]));
-  },
+  delete: deleteNetwork,
 };
 
 // ---------------------------------------------------------------- domain
@@ -280,7 +286,7 @@ async function waitForState(v: Virsh, name: string, want: string, timeoutMs: num
 
 async function setPower(v: Virsh, name: string, power: PowerState, stopTimeoutSeconds: number): Promise<void> {
   const state = await v.domainState(name);
-  if (state === undefined) throw new LibvirtError(`power ${name}`, `domain ${name} not found`, true);
+  if (state === undefined) throw libvirtError(`power ${name}`, `domain ${name} not found`, true);
   if (power === "running" && state !== "running") {
     if (state === "paused") await v.exec(["resume", name]);
     else await v.exec(["start", name]);
@@ -308,61 +314,68 @@ function memoryMiBOf(m: any): number {
   return Math.round(value * (factor[unit] ?? 1 / 1024));
 }
 
+async function readDomain(id: string, props: DomainOutputs): Promise<pulumi.dynamic.ReadResult> {
+  const v = new Virsh(props.uri);
+  const x = await v.domainXml(id, true);
+  if (!x) return GONE;
+  const state = (await v.domainState(id)) ?? "unknown";
+  const iface = x.devices?.interface?.[0];
+  const disk = x.devices?.disk?.[0];
+  const vcpu = Number(typeof x.vcpu === "object" ? x.vcpu["#text"] : x.vcpu);
+  const outs: DomainOutputs = {
+    ...props,
+    name: String(x.name),
+    domainType: x["@type"],
+    uuid: String(x.uuid),
+    vcpu,
+    memoryMiB: memoryMiBOf(x.memory),
+    diskPath: String(disk?.source?.["@file"] ?? ""),
+    network: String(iface?.source?.["@network"] ?? ""),
+    mac: String(iface?.mac?.["@address"] ?? "").toLowerCase(),
+    hostdevs: hostdevsOf(x),
+    state,
+    powerState: state === "running" ? "running" : "shut-off",
+  };
+  return { id, props: outs };
+}
+
+async function deleteDomain(id: string, props: Pick<DomainOutputs, "uri"> & Partial<DomainOutputs>): Promise<void> {
+  const v = new Virsh(props.uri);
+  const state = await v.domainState(id);
+  if (state === undefined) return;
+  if (state !== "shut off") await v.maybe(v.exec(["destroy", id]));
+  await v.maybe(v.exec(["undefine", id]));
+}
+
 export const libvirtDomainProvider = {
   async create(inputs: DomainInputs): Promise<{ id: string; outs: DomainOutputs }> {
     const v = new Virsh(inputs.uri);
     if ((await v.domainState(inputs.name)) !== undefined) throw new Error(`domain ${inputs.name} already exists`);
-    await v.withXmlFile(["define"], domainXml(inputs));
+    // Nothing defined here may outlive a failed create: the engine records no resource for it.
     try {
+      await v.withXmlFile(["define"], domainXml(inputs));
       if (inputs.powerState === "running") await v.exec(["start", inputs.name]);
+      const read = await readDomain(inputs.name, { ...inputs, uuid: "", state: "" });
+      if (!read.id) throw new Error(`domain ${inputs.name} vanished right after it was defined`);
+      return { id: inputs.name, outs: read.props as DomainOutputs };
     } catch (e) {
-      await v.maybe(v.exec(["undefine", inputs.name])).catch(() => undefined);
+      await deleteDomain(inputs.name, inputs).catch(() => undefined);
       throw e;
     }
-    const read = await libvirtDomainProvider.read(inputs.name, { ...inputs, uuid: "", state: "" });
-    return { id: inputs.name, outs: read.props as DomainOutputs };
   },
-  async read(id: string, props: DomainOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const v = new Virsh(props.uri);
-    const x = await v.domainXml(id, true);
-    if (!x) return GONE;
-    const state = (await v.domainState(id)) ?? "unknown";
-    const iface = x.devices?.interface?.[0];
-    const disk = x.devices?.disk?.[0];
-    const vcpu = Number(typeof x.vcpu === "object" ? x.vcpu["#text"] : x.vcpu);
-    const outs: DomainOutputs = {
-      ...props,
-      name: String(x.name),
-      domainType: x["@type"],
-      uuid: String(x.uuid),
-      vcpu,
-      memoryMiB: memoryMiBOf(x.memory),
-      diskPath: String(disk?.source?.["@file"] ?? ""),
-      network: String(iface?.source?.["@network"] ?? ""),
-      mac: String(iface?.mac?.["@address"] ?? "").toLowerCase(),
-      hostdevs: hostdevsOf(x),
-      state,
-      powerState: state === "running" ? "running" : "shut-off",
-    };
-    return { id, props: outs };
-  },
+  read: readDomain,
   async diff(_id: string, olds: DomainOutputs, news: DomainInputs): Promise<Diff> {
-    return diffKeys<DomainInputs>(olds, news, ["uri", "name", "role", "domainType", "vcpu", "memoryMiB", "diskPath", "network", "mac", "hostdevs"], ["powerState", "stopTimeoutSeconds"]);
+    const replaceKeys: (keyof DomainInputs)[] = ["uri", "name", "role", "domainType", "vcpu", "memoryMiB", "diskPath", "network", "mac", "hostdevs"];
+    return diffKeys<DomainInputs>(olds, news, replaceKeys, ["powerState", "stopTimeoutSeconds"]);
   },
   /** Changes the power state in place (never recreates the domain). */
   async update(id: string, olds: DomainOutputs, news: DomainInputs): Promise<{ outs: DomainOutputs }> {
     const v = new Virsh(news.uri);
     await setPower(v, id, news.powerState, news.stopTimeoutSeconds);
-    const read = await libvirtDomainProvider.read(id, { ...olds, ...news });
+    const read = await readDomain(id, { ...olds, ...news });
     return { outs: read.props as DomainOutputs };
   },
-  async delete(id: string, props: DomainOutputs): Promise<void> {
-    const v = new Virsh(props.uri);
-    const state = await v.domainState(id);
-    if (state === undefined) return;
-    if (state !== "shut off") await v.maybe(v.exec(["destroy", id]));
-    await v.maybe(v.exec(["undefine", id]));
-  },
+  delete: deleteDomain,
 };
 
 // ---------------------------------------------------------------- Pulumi resources
