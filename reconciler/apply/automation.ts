@@ -6,8 +6,9 @@ import { loadStackConfig, DESIRED_KEY, type StackConfig } from "../config/load";
 import { findPulumiCli } from "../engine";
 import { EngineMissingError, InputError } from "../errors";
 import type { DesiredFleet } from "../model";
-import { EngineEventReader, failureCause, mandatoryViolations, stripColors, type EngineRun } from "./events";
-import { EngineRunError, PolicyBlockedError, StackBusyError } from "./types";
+import { EngineEventReader, failureCause, mandatoryViolations, resourceName, stripColors, type EngineRun } from "./events";
+import { engineLocks, planPendingCreates, staleLocks, undoLibvirtCreate, type PendingOperation } from "./recovery";
+import { EngineRunError, PendingOperationsError, PolicyBlockedError, StackBusyError } from "./types";
 import type { Applier, PreviewSummary, ResourceChange, ResourceProgress, UpSummary } from "./types";
 
 /**
@@ -26,13 +27,34 @@ export async function openAutomationApplier(cfg: StackConfig, what: string, env:
   const envVars: Record<string, string> = { PULUMI_BACKEND_URL: backend };
   for (const k of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"]) if (env[k]) envVars[k] = env[k]!;
   const stack = await LocalWorkspace.createOrSelectStack({ stackName: cfg.stack, workDir: cfg.root }, { envVars });
-  return new AutomationApplier(cfg, stack);
+  const applier = new AutomationApplier(cfg, stack, backend);
+  applier.removeStaleLocks();
+  return applier;
 }
 
 const POLICY_PACK = "policies";
+/** The project name in Pulumi.yaml; the file backend keys its locks and stacks by it. */
+const PROJECT = "fleet";
 
 export class AutomationApplier implements Applier {
-  constructor(private readonly cfg: StackConfig, private readonly stack: Stack) {}
+  constructor(
+    private readonly cfg: StackConfig,
+    private readonly stack: Stack,
+    private readonly backendUrl: string,
+    private readonly log: (line: string) => void = (line) => process.stderr.write(`fleet: ${line}\n`),
+  ) {}
+
+  /**
+   * The engine's lock of an update whose pulumi process was killed stays behind and refuses every
+   * later update. Remove it when that process is gone from this host; never a live or remote one.
+   */
+  removeStaleLocks(): void {
+    for (const lock of staleLocks(engineLocks(this.backendUrl, PROJECT, this.cfg.stack))) {
+      fs.rmSync(lock.file, { force: true });
+      fs.rmSync(`${lock.file}.attrs`, { force: true }); // the blob store's metadata beside it
+      this.log(`removed the engine lock of pulumi pid ${lock.pid} (started ${lock.timestamp}), which no longer runs`);
+    }
+  }
 
   private get ws(): LocalWorkspace {
     return this.stack.workspace as LocalWorkspace;
@@ -48,13 +70,23 @@ export class AutomationApplier implements Applier {
   }
 
   async pendingOperations(): Promise<string[]> {
-    const state = await this.stack.exportStack();
-    const pending = (state.deployment as { pending_operations?: { resource: { urn: string } }[] }).pending_operations ?? [];
-    return pending.map((p) => p.resource.urn);
+    return (await this.pending()).map((p) => p.resource.urn);
   }
 
+  private async pending(): Promise<PendingOperation[]> {
+    const state = await this.stack.exportStack();
+    return (state.deployment as { pending_operations?: PendingOperation[] }).pending_operations ?? [];
+  }
+
+  /**
+   * Drift: a preview of the applied desired fleet with a refresh first (`pulumi preview --refresh`).
+   * Any step is drift: the real world differs from the state (a domain stopped or deleted by hand, a
+   * preempted VM) or the state lacks what the program declares (after `fleet recover`, or a change
+   * of Fleet's own code). A refresh alone would miss the second kind.
+   */
   async refreshPreview(): Promise<ResourceChange[]> {
-    const { run } = await engineRun("refresh", "the drift check (pulumi refresh --preview-only)", (onEvent) => this.stack.previewRefresh({ onEvent }));
+    const what = "the drift check (pulumi preview --refresh)";
+    const { run } = await engineRun("preview", what, (onEvent) => this.stack.preview({ refresh: true, onEvent }));
     return run.changes;
   }
 
@@ -74,6 +106,9 @@ export class AutomationApplier implements Applier {
   }
 
   async up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
+    // An update over pending creates would make those objects again ("already exists"): recover first.
+    const pending = await this.pendingOperations();
+    if (pending.length) throw new PendingOperationsError(pending);
     const before = await this.appliedDesired();
     await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(desired) });
     try {
@@ -82,8 +117,14 @@ export class AutomationApplier implements Applier {
       const outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
       return { counts: (r.summary.resourceChanges ?? {}) as Record<string, number>, changes: run.changes, outputs };
     } catch (e) {
-      if (!(e instanceof StackBusyError)) await this.rollbackNewCluster(before, desired);
-      await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(before) });
+      try {
+        if (!(e instanceof StackBusyError)) await this.rollbackNewCluster(before, desired);
+      } catch (rollback) {
+        const why = rollback instanceof Error ? rollback.message : String(rollback);
+        this.log(`the new hpc cluster could not be rolled back (${why}); \`fleet recover\` works from what the state records`);
+      } finally {
+        await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(before) });
+      }
       throw e;
     }
   }
@@ -95,22 +136,38 @@ export class AutomationApplier implements Applier {
   /** A new hpc cluster that failed part-way is removed whole: nothing the attempt made stays. */
   private async rollbackNewCluster(before: DesiredFleet, desired: DesiredFleet): Promise<void> {
     if (before.hpc || !desired.hpc) return;
+    this.removeStaleLocks();
+    if ((await this.pending()).length) return; // a killed engine: `fleet recover` first
     const state = await this.stack.exportStack();
     const resources = ((state.deployment as { resources?: { urn: string; type: string }[] }).resources ?? []).filter(
       (r) => r.type === "fleet:hpc:HpcCluster" || r.type.startsWith("pulumi-nodejs:dynamic/fleet:Libvirt"),
     );
-    if (resources.length) await this.stack.destroy({ target: resources.map((r) => r.urn), targetDependents: true });
+    if (!resources.length) return;
+    const target = resources.map((r) => r.urn);
+    await engineRun("update", "the rollback of the new cluster", (onEvent) => this.stack.destroy({ target, targetDependents: true, onEvent }));
   }
 
   async cancel(): Promise<void> {
     await this.stack.cancel();
   }
 
-  /** `fleet recover`: clear pending operations left by an interrupted update, then refresh. */
+  /**
+   * `fleet recover`: after an interrupted update, remove a stale engine lock, undo what in-flight
+   * libvirt creates made, clear the pending creates from the state, and refresh. Returns the URNs
+   * that were pending; `cleared` are cloud resources that may exist outside the state (`fleet sweep`).
+   */
   async recover(): Promise<string[]> {
-    const urns = await this.pendingOperations();
-    if (urns.length) await this.stack.refresh({ clearPendingCreates: true });
-    return urns;
+    this.removeStaleLocks();
+    const pending = await this.pending();
+    if (!pending.length) return [];
+    const { undo, clears } = planPendingCreates(pending);
+    for (const u of undo) {
+      await undoLibvirtCreate(u);
+      this.log(`undid the interrupted create of ${resourceName(u.urn)} (${u.type.split(":").pop()} ${u.id})`);
+    }
+    for (const urn of clears) this.log(`cleared the pending create of ${resourceName(urn)}: if it was made, \`fleet sweep\` finds it`);
+    await engineRun("refresh", "the refresh of fleet recover", (onEvent) => this.stack.refresh({ clearPendingCreates: true, onEvent }));
+    return pending.map((p) => p.resource.urn);
   }
 }
 

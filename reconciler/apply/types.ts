@@ -57,7 +57,7 @@ export interface Applier {
 /** Another run holds the stack: skip this tick. */
 export class StackBusyError extends Error {}
 /** An interrupted update left pending operations: only `fleet recover` clears them. */
-export class PendingOperationsError extends Error {
+export class PendingOperationsError extends FleetError {
   constructor(readonly urns: string[]) {
     super(`the stack has ${urns.length} pending operation(s) from an interrupted update (${urns.slice(0, 3).join(", ")}${urns.length > 3 ? ", ..." : ""}); check those resources, then run \`fleet recover\``);
   }

@@ -161,7 +161,10 @@ export async function recoverCommand(opts: { stack: string; yes?: boolean }): Pr
   }
   process.stdout.write(`stack '${cfg.stack}' has ${pending.length} pending operation(s) from an interrupted update:\n${pending.map((u) => `  ${u}`).join("\n")}\n`);
   if (!opts.yes) {
-    process.stdout.write("Check those resources in the cloud or libvirt first (a pending create may exist without being in the state). Then run `fleet recover --yes` to clear them and refresh.\n");
+    process.stdout.write(
+      "`fleet recover --yes` undoes what interrupted libvirt creates made (Fleet's creates never adopt, so an object of that name is theirs), " +
+        "clears the pending operations and refreshes. A pending create of a cloud resource is cleared from the state: `fleet sweep` finds it if it was made.\n",
+    );
     return EXIT.failure;
   }
   await applier.recover!();

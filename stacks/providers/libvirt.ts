@@ -407,3 +407,22 @@ export class LibvirtDomain extends pulumi.dynamic.Resource {
     super(libvirtDomainProvider, name, { ...args, state: undefined, uuid: undefined }, opts, "fleet", "LibvirtDomain");
   }
 }
+
+/**
+ * The provider ID of a libvirt object from its inputs (what `create` returns), for the engine's
+ * import of a pending create left by an interrupted update. undefined for any other type.
+ */
+export function libvirtIdFromInputs(type: string, inputs: Record<string, unknown>): string | undefined {
+  const name = typeof inputs.name === "string" ? inputs.name : undefined;
+  if (!name) return undefined;
+  switch (type) {
+    case "pulumi-nodejs:dynamic/fleet:LibvirtPool":
+    case "pulumi-nodejs:dynamic/fleet:LibvirtNetwork":
+    case "pulumi-nodejs:dynamic/fleet:LibvirtDomain":
+      return name;
+    case "pulumi-nodejs:dynamic/fleet:LibvirtVolume":
+      return typeof inputs.pool === "string" ? `${inputs.pool}/${name}` : undefined;
+    default:
+      return undefined;
+  }
+}
