@@ -3,6 +3,7 @@
 import { benchBurstDecide } from "./bench/burst";
 import { benchHpc } from "./bench/hpc";
 import { benchCycleNoDrift } from "./bench/cycle";
+import { benchCycleEngine } from "./bench/cycle-engine";
 import { benchPoolBacktest, benchPoolDecide } from "./bench/pool";
 import type { Figure } from "./bench/measure";
 
@@ -10,6 +11,7 @@ type Bench = { name: string; run: () => Promise<Figure[]> };
 const BENCHES: Bench[] = [
   { name: "burst.decide", run: benchBurstDecide },
   { name: "cycle.nodrift", run: benchCycleNoDrift },
+  { name: "cycle.engine", run: benchCycleEngine },
   { name: "pool.decide10k", run: benchPoolDecide },
   { name: "pool.backtest", run: benchPoolBacktest },
   { name: "hpc", run: benchHpc },

@@ -1,9 +1,17 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with node's test runner (through tsx). Extra args pass through,
-// e.g. `node scripts/run-tests.cjs test/unit` to run one folder.
+// Runs every test/**/*.test.ts with node's test runner (through tsx), in two stages: everything but
+// the real-engine tests, then test/engine (the Pulumi engine: its own stage, as it is the slowest).
+// Extra args pass through, e.g. `node scripts/run-tests.cjs test/unit` to run one folder.
+// The engine built by scripts/engine/build.sh (.pulumi-engine/bin) is put first on PATH when present.
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+
+const root = path.resolve(__dirname, "..");
+const engineBin = path.join(root, ".pulumi-engine", "bin");
+const env = { ...process.env };
+if (fs.existsSync(path.join(engineBin, "pulumi"))) env.PATH = `${engineBin}${path.delimiter}${env.PATH ?? ""}`;
+env.PULUMI_SKIP_UPDATE_CHECK = "1";
 
 function find(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -14,11 +22,19 @@ function find(dir) {
   });
 }
 
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ["test"];
-const files = roots.flatMap(find).sort();
+function run(label, files) {
+  if (!files.length) return 0;
+  console.log(`\n== ${label}: ${files.length} test file(s)`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit", env });
+  return r.status === null ? 1 : r.status;
+}
+
+const args = process.argv.slice(2);
+const files = (args.length ? args : ["test"]).flatMap(find).sort();
 if (files.length === 0) {
-  console.error("no test files found under " + roots.join(", "));
+  console.error("no test files found under " + (args.length ? args : ["test"]).join(", "));
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
-process.exit(r.status === null ? 1 : r.status);
+const isEngine = (f) => path.relative(root, path.resolve(f)).split(path.sep).slice(0, 2).join("/") === "test/engine";
+const codes = [run("unit, CLI, mock-runtime and integration tests", files.filter((f) => !isEngine(f))), run("real Pulumi engine tests", files.filter(isEngine))];
+process.exit(codes.find((c) => c !== 0) ?? 0);

@@ -177,7 +177,7 @@ export class AutomationApplier implements Applier {
  * (PolicyBlockedError, exit 4), anything else (EngineRunError, exit 1: the compile error, the
  * failing resource and its message).
  */
-async function engineRun<T>(
+export async function engineRun<T>(
   kind: "preview" | "update" | "refresh",
   what: string,
   fn: (onEvent: (e: EngineEvent) => void) => Promise<T>,

@@ -7,7 +7,7 @@ import { Journal } from "../../reconciler/journal";
 import { buildPlan, emptySignals, manualPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
 import { readSignalsFile } from "../../reconciler/signals/file";
 import { gatherSignals } from "../../reconciler/signals/gather";
-import { PolicyBlockedError, type PreviewSummary } from "../../reconciler/apply/types";
+import { PolicyBlockedError, type Applier, type PreviewSummary } from "../../reconciler/apply/types";
 import type { StackConfig } from "../../reconciler/config/load";
 import { openApplier } from "./engine";
 
@@ -22,7 +22,14 @@ export interface PlanOptions {
 }
 
 /** `fleet plan`: validate everything first, then gather, decide, record, print. */
-export async function planCommand(opts: PlanOptions): Promise<number> {
+/** The engine as `fleet plan` sees it: whether the CLI is there, and how to open it (a seam for tests). */
+export interface PlanEngine {
+  available: () => boolean;
+  open: (cfg: StackConfig, what: string) => Promise<Applier>;
+}
+const LIVE_ENGINE: PlanEngine = { available: () => !!findPulumiCli(), open: openApplier };
+
+export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LIVE_ENGINE): Promise<number> {
   const cfg = stackContext(opts.stack);
   for (const [flag, file] of [["--out", opts.out], ["--markdown", opts.markdown]] as const) {
     if (file && !fs.existsSync(path.dirname(path.resolve(file)))) {
@@ -51,7 +58,7 @@ export async function planCommand(opts: PlanOptions): Promise<number> {
     // With the engine: the Pulumi preview of this plan (under the policy pack) and the stack's version,
     // so `fleet apply --plan` can refuse a plan the stack has moved past. A preview the policy pack
     // blocks exits 4 with each violation; any other engine failure exits 1 with the engine's cause.
-    const engine = await previewWithEngine(cfg, plan);
+    const engine = await previewWithEngine(cfg, plan, engineSeam);
     const artifact = { ...plan, preview: engine.preview, previewError: engine.error ?? null, stackVersion: engine.stackVersion };
 
     if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(artifact, null, 2) + "\n");
@@ -75,13 +82,13 @@ interface EnginePreview {
   exitCode: number;
 }
 
-async function previewWithEngine(cfg: StackConfig, plan: Plan): Promise<EnginePreview> {
-  if (!findPulumiCli()) {
+async function previewWithEngine(cfg: StackConfig, plan: Plan, seam: PlanEngine): Promise<EnginePreview> {
+  if (!seam.available()) {
     const note = `preview: skipped, the Pulumi CLI is not on PATH (to preview resource changes, ${INSTALL_PULUMI_HINT})`;
     return { preview: null, stackVersion: null, note, exitCode: EXIT.ok };
   }
   try {
-    const applier = await openApplier(cfg, "the preview of fleet plan");
+    const applier = await seam.open(cfg, "the preview of fleet plan");
     const preview = await applier.preview(plan.desired);
     const counts = Object.entries(preview.counts).map(([k, v]) => `${v} ${k}`).join(", ") || "no changes";
     const advisories = preview.policy.map((p) => `${p.policy} (${p.level}): ${p.message}`).join("; ");

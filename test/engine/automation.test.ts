@@ -7,10 +7,10 @@ import * as path from "node:path";
 import { openAutomationApplier, type AutomationApplier } from "../../reconciler/apply/automation";
 import { StackBusyError } from "../../reconciler/apply/types";
 import { loadStackConfig } from "../../reconciler/config/load";
-import { findPulumiCli } from "../../reconciler/engine";
 import { sweepLibvirt } from "../../reconciler/hpc/sweep";
 import { EMPTY_DESIRED, HpcSpecSchema, type DesiredFleet } from "../../reconciler/model";
 import { REPO } from "../helpers";
+import { engineSkipReason } from "./harness";
 import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../../scripts/lib/libvirt-scratch";
 
 /**
@@ -19,7 +19,7 @@ import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../..
  * reported as skipped) elsewhere.
  */
 /** Every test carries the skip, so the runner reports each one as skipped (a suite-level skip counts none). */
-const skip = !findPulumiCli() ? "the Pulumi CLI is not on PATH" : libvirtSkipReason();
+const skip = engineSkipReason() || libvirtSkipReason();
 const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
 
 describe("Automation API against the real engine", { timeout: 600_000 }, () => {
