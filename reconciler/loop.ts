@@ -21,10 +21,13 @@ export interface CycleOptions {
   mode: "auto" | "review";
   /** No writes anywhere (journal, config, stack, review files): only the returned result. */
   dryRun: boolean;
+  /** Stop once drift is known (`fleet drift`): no preview of the candidate, no re-check. */
+  driftOnly?: boolean;
 }
 
 export type CycleResult = { plan: Plan; configDrift: DiffEntry[]; infraDrift: ResourceChange[] } & (
   | { outcome: "in-sync" }
+  | { outcome: "drift-found" }
   | { outcome: "dry-run"; preview: PreviewSummary }
   | { outcome: "review-written"; file: string; preview: PreviewSummary }
   | { outcome: "applied"; up: UpSummary }
@@ -64,6 +67,7 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
     if (write) journal.recordEvent({ at: nowIso(), stack, kind: "in-sync" });
     return { ...base, outcome: "in-sync" };
   }
+  if (opts.driftOnly) return { ...base, outcome: "drift-found" };
 
   // Mandatory violations fail the engine's preview (PolicyBlockedError); a stream that reports them
   // without failing is blocked all the same.

@@ -7,6 +7,7 @@ import { findPulumiCli } from "../engine";
 import { EngineMissingError, InputError } from "../errors";
 import type { DesiredFleet } from "../model";
 import { EngineEventReader, failureCause, mandatoryViolations, resourceName, stripColors, type EngineRun } from "./events";
+import { ensureProgramTypeChecked } from "./typecheck";
 import { engineLocks, planPendingCreates, staleLocks, undoLibvirtCreate, type PendingOperation } from "./recovery";
 import { EngineRunError, PendingOperationsError, PolicyBlockedError, StackBusyError } from "./types";
 import type { Applier, PreviewSummary, ResourceChange, ResourceProgress, UpSummary } from "./types";
@@ -24,7 +25,9 @@ export async function openAutomationApplier(cfg: StackConfig, what: string, env:
   const stateDir = path.join(cfg.root, ".fleet", "state");
   const backend = env.PULUMI_BACKEND_URL ?? `file://${stateDir}`;
   if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
-  const envVars: Record<string, string> = { PULUMI_BACKEND_URL: backend };
+  // Type-checked once per version of the program here; the engine then transpiles only (typecheck.ts).
+  await ensureProgramTypeChecked(cfg.root);
+  const envVars: Record<string, string> = { PULUMI_BACKEND_URL: backend, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
   for (const k of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"]) if (env[k]) envVars[k] = env[k]!;
   const stack = await LocalWorkspace.createOrSelectStack({ stackName: cfg.stack, workDir: cfg.root }, { envVars });
   const applier = new AutomationApplier(cfg, stack, backend);

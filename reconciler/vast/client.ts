@@ -11,6 +11,10 @@ import type { VastOffer } from "../model";
 export class VastError extends Error {
   constructor(message: string, readonly status: number | null, readonly code: string) {
     super(message);
+    // Set again by hand: the Vast provider runs from the engine's serialization of its closure,
+    // which calls Error as a plain function in place of super(), and that sets no message.
+    this.message = message;
+    this.name = "VastError";
   }
 }
 /** The offer was rented by someone else (or withdrawn) between search and create. */

@@ -87,7 +87,7 @@ export async function driftCommand(opts: { stack: string; json?: boolean }): Pro
   const applier = await openApplier(cfg, "fleet drift");
   const journal = openJournal(cfg);
   try {
-    const r = await runCycle(cycleDeps(cfg, applier, journal), { mode: "review", dryRun: true });
+    const r = await runCycle(cycleDeps(cfg, applier, journal), { mode: "review", dryRun: true, driftOnly: true });
     const report = { stack: cfg.stack, inSync: r.outcome === "in-sync", configDrift: r.configDrift, infrastructureDrift: r.infraDrift, decisions: r.plan.decisions };
     process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : describe(r) + "\n");
     return report.inSync ? EXIT.ok : EXIT.drift;

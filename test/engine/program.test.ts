@@ -10,7 +10,8 @@ import { engineEnv, engineSkipReason } from "./harness";
 /**
  * The program as the workflows run it: `pulumi preview` from the project root through the real
  * Node.js language host, which compiles stacks/ with the project's own TypeScript and tsconfig
- * (type checking on). A type error fails the preview, and `fleet plan` reports that cause (exit 1).
+ * (type checking on). A type error fails the preview; `fleet plan`, whose engine runs go through
+ * the reconciler's type gate (reconciler/apply/typecheck.ts), reports the compiler's message (exit 1).
  */
 const skip = engineSkipReason();
 const test = (name: string, fn: () => Promise<void> | void) => nodeTest(name, { skip }, fn);
@@ -22,7 +23,7 @@ const pulumi = (args: string[], cwd: string) =>
 /** A copy of the project's program (sources copied, node_modules linked) to break on purpose. */
 function programCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-program-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.local.yaml", "package.json", "tsconfig.json"]) fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
+  for (const f of ["Pulumi.yaml", "Pulumi.local.yaml", "package.json", "tsconfig.json", "tsconfig.program.json"]) fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
   for (const d of ["stacks", "policies", "reconciler", "data"]) fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
   return dir;
@@ -59,7 +60,7 @@ describe("the Pulumi program on the real engine", { timeout: 600_000 }, () => {
 
     const plan = spawnSync(process.execPath, [path.join(REPO, "scripts", "fleet.cjs"), "plan", "--applied"], { cwd: dir, env: { ...process.env, ...env }, encoding: "utf8", timeout: 300_000 });
     assert.equal(plan.status, 1, plan.stdout + plan.stderr);
-    assert.match(plan.stdout, /preview: the preview failed in the Pulumi engine:[\s\S]*error TS2322: Type 'string' is not assignable to type 'number'/);
+    assert.match(plan.stdout, /preview: the Pulumi program \(stacks\/, policies\/\) does not type-check[\s\S]*stacks\/template\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
     assert.doesNotMatch(plan.stdout + plan.stderr, /not on PATH|    at .*\(.*\.[jt]s:\d+:\d+\)/);
   });
 });
