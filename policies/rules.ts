@@ -1,3 +1,5 @@
+import { LABELS, MANAGED_BY, REQUIRED_LABELS } from "../reconciler/model/labels";
+
 /**
  * Fleet's guard rails as pure functions over a resource's type and properties (no @pulumi/policy
  * here, so they are tested by calling them). policies.ts wraps them as CrossGuard policies.
@@ -12,9 +14,10 @@ export interface Resource {
   urn?: string;
 }
 
-export const REQUIRED_LABELS = ["managed-by", "fleet-area", "owner", "expires-at"] as const;
-export const PRICE_LABEL = "fleet-hour-microusd";
-export const FALLBACK_LABEL = "fleet-fallback";
+// The label contract the components write (reconciler/model/labels.ts).
+export { REQUIRED_LABELS };
+export const PRICE_LABEL = LABELS.hourMicroUsd;
+export const FALLBACK_LABEL = LABELS.fallback;
 
 const GCP_INSTANCE = "gcp:compute/instance:Instance";
 const AWS_INSTANCE = "aws:ec2/instance:Instance";
@@ -43,7 +46,7 @@ export function hourlyUsdOf(r: Resource): number | undefined {
 
 export function areaOf(r: Resource): string | undefined {
   if (r.type === HPC_DOMAIN) return "hpc";
-  return labelsOf(r)["fleet-area"];
+  return labelsOf(r)[LABELS.area];
 }
 
 /** spot-only: fleet VMs are Spot unless the desired state marked an on-demand fallback. */
@@ -54,6 +57,9 @@ export function spotOnlyViolations(r: Resource): string[] {
     if (model !== "SPOT" && !fallback) return [`instance is ${model ?? "STANDARD"}, not SPOT, and is not marked ${FALLBACK_LABEL}=on-demand`];
   }
   if (r.type === AWS_INSTANCE || r.type === AWS_LAUNCH_TEMPLATE) {
+    // An instance launched from a template with no market options of its own gets the template's
+    // market (EC2 RunInstances); the template is checked as a resource of its own.
+    if (r.type === AWS_INSTANCE && r.props.launchTemplate && !r.props.instanceMarketOptions) return [];
     const market = r.props.instanceMarketOptions?.marketType;
     if (market !== "spot" && !fallback) return [`${r.type === AWS_INSTANCE ? "instance" : "launch template"} market is ${market ?? "on-demand"}, not spot, and is not marked ${FALLBACK_LABEL}=on-demand`];
   }
@@ -71,7 +77,8 @@ export function requiredLabelViolations(r: Resource): string[] {
   if (!isVm(r) && r.type !== AWS_LAUNCH_TEMPLATE && r.type !== "gcp:compute/disk:Disk") return [];
   const labels = r.type === "gcp:compute/disk:Disk" ? (r.props.labels ?? {}) : labelsOf(r);
   const missing = REQUIRED_LABELS.filter((k) => !labels[k]);
-  const wrongOwner = labels["managed-by"] && labels["managed-by"] !== "fleet" ? [`label managed-by is '${labels["managed-by"]}', must be 'fleet'`] : [];
+  const by = labels[LABELS.managedBy];
+  const wrongOwner = by && by !== MANAGED_BY ? [`label ${LABELS.managedBy} is '${by}', must be '${MANAGED_BY}'`] : [];
   return [...(missing.length ? [`missing required label(s): ${missing.join(", ")}`] : []), ...wrongOwner];
 }
 

@@ -1,8 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { BurstPolicy, BurstVmSpec } from "../reconciler/model";
+import { fleetLabels, type BurstPolicy, type BurstVmSpec } from "../reconciler/model";
 import { renderTemplate } from "./template";
-import { labelValue } from "../reconciler/sweep/orphans";
 
 export interface BurstPoolArgs {
   vms: BurstVmSpec[];
@@ -75,15 +74,7 @@ export class BurstPool extends pulumi.ComponentResource {
           maxRunDuration: { seconds: lifetimeSeconds },
         },
         serviceAccount: { email: sa.email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
-        labels: {
-          "managed-by": "fleet",
-          "fleet-stack": labelValue(pulumi.getStack()),
-          "fleet-area": "burst",
-          owner: args.owner,
-          "expires-at": labelTime(vm.expiresAt),
-          // Read by the policy pack's price rules (micro-USD: label values cannot hold a '.').
-          "fleet-hour-microusd": String(Math.round(vm.spotHourUsd * 1e6)),
-        },
+        labels: fleetLabels({ stack: pulumi.getStack(), area: "burst", owner: args.owner, expiresAt: labelTime(vm.expiresAt), hourUsd: vm.spotHourUsd }),
         metadata: { "enable-guest-attributes": "TRUE" },
         metadataStartupScript: renderTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),
         allowStoppingForUpdate: true,

@@ -2,8 +2,7 @@ import { poolGcpZone, poolInstanceName } from "../reconciler/pool-naming";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { DesiredPool, PoolPolicy } from "../reconciler/model";
-import { labelValue } from "../reconciler/sweep/orphans";
+import { LABELS, fleetLabels, type DesiredPool, type PoolPolicy } from "../reconciler/model";
 
 export interface SpotPoolArgs {
   pool: DesiredPool;
@@ -15,15 +14,8 @@ export interface SpotPoolArgs {
 export { poolInstanceName };
 
 export function poolLabels(p: DesiredPool, owner: string): Record<string, string> {
-  return {
-    "managed-by": "fleet",
-    "fleet-stack": labelValue(pulumi.getStack()),
-    "fleet-area": "pool",
-    owner,
-    "expires-at": "never",
-    "fleet-hour-microusd": String(Math.round(p.hourUsd * 1e6)),
-    ...(p.market === "on-demand" ? { "fleet-fallback": "on-demand" } : {}),
-  };
+  const extra: Record<string, string> = p.market === "on-demand" ? { [LABELS.fallback]: "on-demand" } : {};
+  return fleetLabels({ stack: pulumi.getStack(), area: "pool", owner, expiresAt: "never", hourUsd: p.hourUsd, extra });
 }
 
 /** The EventBridge patterns of interruption signals the reconciler reads from the queue. */

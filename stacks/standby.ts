@@ -2,10 +2,9 @@ import * as command from "@pulumi/command";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { Pair, StandbyPolicy } from "../reconciler/model";
+import { LABELS, fleetLabels, type Pair, type StandbyPolicy } from "../reconciler/model";
 import { VastInstance } from "./providers/vast";
 import { renderTemplate } from "./template";
-import { labelValue } from "../reconciler/sweep/orphans";
 
 export interface StandbyPairArgs {
   pair: Pair;
@@ -50,7 +49,9 @@ export class StandbyPair extends pulumi.ComponentResource {
   constructor(name: string, args: StandbyPairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:standby:StandbyPair", name, {}, opts);
     const { pair, policy } = args;
-    const labels = { "managed-by": "fleet", "fleet-stack": labelValue(pulumi.getStack()), "fleet-area": "standby", owner: args.owner, "expires-at": "never", "fleet-pair": pair.pairId };
+    const labelsAt = (hourUsd?: number) =>
+      fleetLabels({ stack: pulumi.getStack(), area: "standby", owner: args.owner, expiresAt: "never", hourUsd, extra: { [LABELS.pair]: pair.pairId } });
+    const labels = labelsAt();
 
     const syncKey = new tls.PrivateKey(`${name}-sync-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
     const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
@@ -76,7 +77,9 @@ export class StandbyPair extends pulumi.ComponentResource {
         // Spot; STOP on preemption so the VM (and with it the attached disk) is kept.
         scheduling: { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" },
         tags: [gcpTag],
-        labels: { ...labels, "fleet-hour-microusd": "10000" },
+        // Its price is not known at boot: the label carries the most it may cost (the price policies
+        // then count the standby at its ceiling, which can only make them stricter).
+        labels: labelsAt(policy.standbyMaxHourUsd),
         metadataStartupScript: pulumi.secret(startup),
         allowStoppingForUpdate: true,
       }, { parent: this });
@@ -93,6 +96,7 @@ export class StandbyPair extends pulumi.ComponentResource {
         image: policy.vastStandby.image,
         diskGb: pair.standby.diskGb,
         onstart: pulumi.secret(onstart),
+        labels: labelsAt(pair.standby.dphUsd),
         apiUrl: args.vastApiUrl,
       }, { parent: this, protect });
       this.dataHolder = standby;
@@ -110,6 +114,7 @@ export class StandbyPair extends pulumi.ComponentResource {
         pairId: pair.pairId,
         image: policy.gpu.image,
         diskGb: policy.gpu.diskGb,
+        labels: labelsAt(pair.gpu.dphUsd),
         onstart: pulumi.interpolate`mkdir -p /root/.ssh && echo '${syncKey.publicKeyOpenssh}' >> /root/.ssh/authorized_keys`,
         apiUrl: args.vastApiUrl,
       }, { parent: this });

@@ -6,3 +6,4 @@ export * from "./decision";
 export * from "./hpc";
 export * from "./pool";
 export * from "./standby";
+export * from "./labels";

@@ -43,6 +43,8 @@ export const StandbyPolicySchema = z.strictObject({
   /** Ceiling on the summed $/hour rented on Vast.ai: every pair's GPU, and its standby when that is on Vast. */
   maxTotalDphUsd: usd.default(2),
   standbyMachineType: machineType.default("e2-medium"),
+  /** The most a GCP standby VM may cost per hour: its price label, as the policy pack's price rules read it. */
+  standbyMaxHourUsd: usd.default(0.05),
   standbyDiskGb: z.int().min(10).max(65536).default(100),
   syncIntervalSeconds: z.int().min(5).max(3600).default(30),
   syncPaths: z.array(z.string().regex(/^\//, "must be an absolute path")).min(1).default(["/workspace"]),

@@ -22,10 +22,8 @@ export interface Orphan {
   why: string;
 }
 
-/** A label value GCP accepts (lowercase letters, digits, - and _; at most 63). */
-export function labelValue(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9_-]/g, "-").slice(0, 63);
-}
+import { toLabelValue as labelValue } from "../model/labels";
+export { labelValue };
 
 /** Why no stack knows this resource, or null when one does. */
 function unknownBecause(r: FoundResource, stacks: readonly KnownStack[]): string | null {

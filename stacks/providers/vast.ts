@@ -23,6 +23,11 @@ export interface VastInstanceInputs {
   role?: "gpu" | "standby";
   /** Optional base URL (tests, proxies); default VAST_API_URL or the public API. */
   apiUrl?: string;
+  /**
+   * Fleet's label contract (reconciler/model/labels.ts) for the policy pack: area, owner, price per
+   * hour. Not sent to Vast (its one label field holds the pair label) and never a reason to replace.
+   */
+  labels?: Record<string, string>;
 }
 export interface VastInstanceOutputs extends VastInstanceInputs {
   instanceId: number;

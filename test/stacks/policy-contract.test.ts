@@ -1,0 +1,96 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { installMocks, type Created } from "./mocks";
+import { ALL_POLICIES } from "../../policies/policies";
+import { EMPTY_DESIRED, FleetPolicySchema, HpcSpecSchema, type DesiredFleet, type DesiredPool, type Pair } from "../../reconciler/model";
+import { standbyRegionFor } from "../../reconciler/standby/geo";
+
+/**
+ * The contract between the components and the policy pack: every policy (as the pack registers it,
+ * with its default config) over every resource every component declares under the mock runtime,
+ * for all four areas, both pool providers and both standby targets. A fleet the policy allows has
+ * no mandatory violation; one it does not gets the violation expected.
+ */
+let created: Created[];
+before(() => {
+  created = installMocks();
+  pulumi.runtime.setConfig("gcp:project", "proj");
+});
+
+const policy = FleetPolicySchema.parse({ owner: "alice", pool: { awsImageId: "ami-0abcdef1234567890" } });
+const AT = "2026-11-22T12:00:00.000Z";
+const vm = (i: number, spotHourUsd = 0.03) => ({ name: `fleet-burst-20261122t1200-${i}`, zone: "us-east1-b", machineType: "e2-standard-4", spotHourUsd, createdAt: AT, expiresAt: "2026-11-22T15:00:00.000Z" });
+const gcpPool: DesiredPool = { provider: "gcp", region: "us-central1", zone: "us-central1-a", instanceType: "e2-standard-4", vcpu: 4, ramGb: 16, market: "spot", hourUsd: 0.04, since: AT };
+const awsPool: DesiredPool = { provider: "aws", region: "us-east-1", zone: "us-east-1a", instanceType: "m5.xlarge", vcpu: 4, ramGb: 16, market: "spot", hourUsd: 0.072, since: AT };
+const gpu = (dphUsd = 0.42) => ({ offerId: 101, gpuName: "RTX 4090", dphUsd, geolocation: "Germany, DE" });
+const gcpPair: Pair = { pairId: "g", state: "running", gpu: gpu(), standby: { target: "gcp", region: standbyRegionFor("Germany, DE", policy.standby.regionByContinent), machineType: "e2-medium", diskGb: 100 }, since: AT };
+const vastPair: Pair = { pairId: "v", state: "running", gpu: gpu(), standby: { target: "vast", offerId: 202, dphUsd: 0.05, geolocation: "Germany, DE", diskGb: 100 }, since: AT };
+const hpc = HpcSpecSchema.parse({ name: "ctr", baseImage: "/var/lib/images/base.qcow2", controller: { vcpu: 1, memoryMiB: 512, diskGiB: 10 }, compute: { count: 2, vcpu: 2, memoryMiB: 1024, diskGiB: 10 } });
+
+/** The resources `defineFleet` declares for a desired fleet, as the policy pack sees them. */
+async function declared(desired: DesiredFleet): Promise<Created[]> {
+  const { defineFleet } = await import("../../stacks/fleet");
+  const start = created.length;
+  defineFleet(desired, policy);
+  await new Promise((r) => setTimeout(r, 300));
+  return created.slice(start);
+}
+
+/** Every policy over the resources, with each policy's default config; mandatory violations only. */
+function violations(resources: Created[]): string[] {
+  const out: string[] = [];
+  const defaults = (p: { configSchema?: { properties?: Record<string, { default?: unknown }> } }) =>
+    Object.fromEntries(Object.entries(p.configSchema?.properties ?? {}).map(([k, v]) => [k, v.default]));
+  for (const p of ALL_POLICIES) {
+    if (p.enforcementLevel !== "mandatory") continue;
+    const getConfig = <T>() => defaults(p) as T;
+    const asArgs = (r: Created) => ({ type: r.type, props: r.inputs, urn: `urn:pulumi:test::fleet::${r.type}::${r.name}`, name: r.name, getConfig }) as never;
+    if ("validateResource" in p) {
+      const validate = (p as ResourceValidationPolicy).validateResource as Function;
+      for (const r of resources) validate(asArgs(r), (m: string) => out.push(`${p.name} on ${r.name}: ${m}`));
+    } else {
+      const validate = (p as StackValidationPolicy).validateStack as Function;
+      validate({ resources: resources.map(asArgs), getConfig }, (m: string) => out.push(`${p.name}: ${m}`));
+    }
+  }
+  return out;
+}
+
+const fleets: [string, DesiredFleet][] = [
+  ["burst", { ...EMPTY_DESIRED, burst: { vms: [vm(1), vm(2)] } }],
+  ["pool on GCP", { ...EMPTY_DESIRED, pool: gcpPool }],
+  ["pool on AWS", { ...EMPTY_DESIRED, pool: awsPool }],
+  ["pool on AWS, on-demand fallback", { ...EMPTY_DESIRED, pool: { ...awsPool, market: "on-demand", hourUsd: 0.192 } }],
+  ["standby on GCP", { ...EMPTY_DESIRED, standby: { pairs: [gcpPair] } }],
+  ["standby on Vast", { ...EMPTY_DESIRED, standby: { pairs: [vastPair] } }],
+  ["a lost GPU's standby", { ...EMPTY_DESIRED, standby: { pairs: [{ ...gcpPair, pairId: "l", state: "gpu-lost", gpu: null }] } }],
+  ["hpc", { ...EMPTY_DESIRED, hpc }],
+  ["all four areas at once", { ...EMPTY_DESIRED, burst: { vms: [vm(3)] }, pool: gcpPool, standby: { pairs: [gcpPair, vastPair] }, hpc }],
+];
+
+for (const [what, desired] of fleets) {
+  test(`a fleet the policy allows (${what}): no mandatory violation over what the components declare`, async () => {
+    const resources = await declared(desired);
+    assert.ok(resources.length > 0);
+    assert.deepEqual(violations(resources), []);
+  });
+}
+
+test("a GPU above the hourly limit: fleet-max-hourly-price flags the Vast GPU by its price", async () => {
+  const resources = await declared({ ...EMPTY_DESIRED, standby: { pairs: [{ ...vastPair, pairId: "x", gpu: gpu(2.5) }] } });
+  const v = violations(resources);
+  assert.ok(v.some((m) => /^fleet-max-hourly-price on pair-x-gpu: VM costs \$2\.5\/h/.test(m)), v.join("\n"));
+});
+
+test("eleven burst VMs: fleet-max-vms-per-area flags the burst area", async () => {
+  const resources = await declared({ ...EMPTY_DESIRED, burst: { vms: Array.from({ length: 11 }, (_, i) => vm(i + 10)) } });
+  assert.ok(violations(resources).some((m) => m === "fleet-max-vms-per-area: 11 VMs in area burst, above the limit of 10"));
+});
+
+test("a fleet above the hourly cap: fleet-hourly-cap counts every VM, Vast ones included", async () => {
+  const pairs = [1, 2, 3].map((i) => ({ ...vastPair, pairId: `c${i}`, gpu: gpu(1.9) }));
+  const resources = await declared({ ...EMPTY_DESIRED, standby: { pairs } });
+  assert.ok(violations(resources).some((m) => /^fleet-hourly-cap: the fleet costs \$5\.85\/h, above the cap of \$5\/h/.test(m)), violations(resources).join("\n"));
+});
