@@ -6,6 +6,7 @@ import { applyPlan, runCycle, type CycleResult } from "../../reconciler/loop";
 import { makeLogger } from "../../reconciler/log";
 import { ReconcilerMetrics } from "../../reconciler/metrics";
 import { manualPlan } from "../../reconciler/plan";
+import { assertReachable } from "../../reconciler/apply/reach";
 import { applyReviewed, readPlanArtifact, setAreaMode, validateMode } from "../../reconciler/review";
 import { Scheduler } from "../../reconciler/schedule";
 import { cycleDeps, openApplier, openJournal } from "./engine";
@@ -84,6 +85,7 @@ export async function reconcileCommand(opts: { stack: string; once?: boolean; sc
 
 export async function driftCommand(opts: { stack: string; json?: boolean }): Promise<number> {
   const cfg = stackContext(opts.stack);
+  await assertReachable(cfg.desired, "fleet drift");
   const applier = await openApplier(cfg, "fleet drift");
   const journal = openJournal(cfg);
   try {
@@ -106,6 +108,7 @@ export async function applyCommand(opts: { stack: string; plan?: string; applied
 /** Converges the stack on its applied desired fleet with this revision's code (what `pulumi up` does). */
 async function applyAppliedCommand(stack: string): Promise<number> {
   const cfg = stackContext(stack);
+  await assertReachable(cfg.desired, "fleet apply --applied");
   const applier = await openApplier(cfg, "fleet apply --applied");
   const applied = await applier.appliedDesired();
   const journal = openJournal(cfg);
