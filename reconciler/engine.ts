@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { EngineMissingError } from "./errors";
 
 /** Where the Pulumi CLI is, or undefined. Checked by every command that needs the engine. */
 export function findPulumiCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -17,3 +18,10 @@ export function findPulumiCli(env: NodeJS.ProcessEnv = process.env): string | un
 }
 
 export const INSTALL_PULUMI_HINT = "install the Pulumi CLI (https://www.pulumi.com/docs/install/, e.g. `curl -fsSL https://get.pulumi.com | sh`) and make sure `pulumi` is on PATH";
+
+/** Exits with how to install the CLI (EngineMissingError) when `what` needs the engine and it is missing. */
+export function requireEngine(what: string, env: NodeJS.ProcessEnv = process.env): string {
+  const cli = findPulumiCli(env);
+  if (!cli) throw new EngineMissingError(what);
+  return cli;
+}

@@ -13,8 +13,8 @@ export interface CycleDeps {
   applier: Applier;
   journal: Journal;
   clock: () => number;
-  /** Writes the review artifact; returns where. */
-  writeReview: (plan: Plan, preview: PreviewSummary) => string;
+  /** Writes the review artifact (with the stack's version); returns where. */
+  writeReview: (plan: Plan, preview: PreviewSummary, stackVersion: number) => string;
 }
 
 export interface CycleOptions {
@@ -54,7 +54,7 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   const applied = await applier.appliedDesired();
   const signals = await deps.gather();
   const raw = buildPlan({ stack, source: "reconcile", signals, policy: deps.policy, previous: applied });
-  const states = Object.fromEntries(AREAS.map((a) => [a, journal.areaState(stack, a)])) as Record<Area, ReturnType<Journal["areaState"]>>;
+  const states = areaStates(journal, stack);
   const gate = gateAreas({ applied, desired: raw.desired, states, policy: deps.policy.reconcile, atMs: Date.parse(signals.at) });
   const plan: Plan = { ...raw, desired: gate.desired, decisions: [...raw.decisions, ...gate.decisions], desiredDiff: diffJson(applied, gate.desired), changes: gate.changed.length ? raw.changes : 0 };
   const configDrift = plan.desiredDiff;
@@ -86,22 +86,39 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   }
 
   // Re-check: decide again on fresh signals; a different shape means the plan was made on stale data.
-  const fresh = await deps.gather();
-  const again = buildPlan({ stack, source: "reconcile", signals: fresh, policy: deps.policy, previous: applied });
-  const regated = gateAreas({ applied, desired: again.desired, states, policy: deps.policy.reconcile, atMs: Date.parse(fresh.at) });
-  if (!deepEqual(planShape(regated.desired), planShape(plan.desired))) {
-    const why = `fresh signals (${fresh.at}) no longer give this plan: ${diffJson(planShape(plan.desired), planShape(regated.desired)).map((e) => e.path).join(", ")}`;
+  const why = staleBecause({ stack, policy: deps.policy, applied, states, plan, fresh: await deps.gather() });
+  if (why) {
     if (write) journal.recordEvent({ at: nowIso(), stack, kind: "stale-plan-dropped", detail: why });
     return { ...base, outcome: "stale-plan-dropped", why };
   }
 
   if (opts.dryRun) return { ...base, outcome: "dry-run", preview };
   if (opts.mode === "review") {
-    const file = deps.writeReview(plan, preview);
+    // The stack's version goes with the artifact: approving refuses a plan the stack has moved past.
+    const file = deps.writeReview(plan, preview, await applier.stackVersion());
     journal.recordEvent({ at: nowIso(), stack, kind: "review-written", detail: { file, planId } });
     return { ...base, outcome: "review-written", file, preview };
   }
   return { ...(await applyPlan(deps, plan, planId, applied)), infraDrift };
+}
+
+type AreaStates = Record<Area, ReturnType<Journal["areaState"]>>;
+
+/**
+ * Why a plan no longer follows from fresh signals (decide and the gate again, compared by shape:
+ * pools and counts, not clock-made names), or null. Pure; the cycle and approval both use it.
+ */
+export function staleBecause(args: { stack: string; policy: FleetPolicy; applied: DesiredFleet; states: AreaStates; plan: Plan; fresh: Signals }): string | null {
+  const { applied, fresh, plan } = args;
+  const again = buildPlan({ stack: args.stack, source: "reconcile", signals: fresh, policy: args.policy, previous: applied });
+  const regated = gateAreas({ applied, desired: again.desired, states: args.states, policy: args.policy.reconcile, atMs: Date.parse(fresh.at) });
+  if (deepEqual(planShape(regated.desired), planShape(plan.desired))) return null;
+  return `fresh signals (${fresh.at}) no longer give this plan: ${diffJson(planShape(plan.desired), planShape(regated.desired)).map((e) => e.path).join(", ")}`;
+}
+
+/** The journal's state of every area (mode, failures, last change), as the gate reads it. */
+export function areaStates(journal: Journal, stack: string): AreaStates {
+  return Object.fromEntries(AREAS.map((a) => [a, journal.areaState(stack, a)])) as AreaStates;
 }
 
 /** Applies a plan's desired fleet, journals the result and VM lifetimes, and runs the circuit breaker. */

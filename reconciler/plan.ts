@@ -3,32 +3,16 @@ import { createHash } from "node:crypto";
 import { decide } from "./decide";
 import { round } from "./decide/time";
 import { canonicalJson, diffJson, type DiffEntry } from "./diff";
-import { changesOf, blockedOf, SignalsSchema, type Decision, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
+import type { z } from "zod";
+import type { PreviewSummary } from "./apply/types";
+import { changesOf, blockedOf, PlanArtifactSchema, SignalsSchema, type Decision, type DesiredFleet, type FleetPolicy, type PlanArtifact, type PlanSchema, type Signals } from "./model";
 
 /** A plan: what decide wants, why, what it changes and what it costs. Also the review artifact's core. */
-export interface Plan {
-  version: 1;
-  stack: string;
-  at: string;
-  source: string;
-  previous: DesiredFleet;
-  desired: DesiredFleet;
-  decisions: Decision[];
-  /** Number of decisions that change the desired fleet; 0 means an apply makes no Pulumi update. */
-  changes: number;
-  blocked: number;
-  desiredDiff: DiffEntry[];
-  costs: {
-    hourlyUsd: number;
-    projectedDailyUsd: number | null;
-    previousHourlyUsd: number;
-    deltaHourlyUsd: number;
-    spentTodayUsd: number | null;
-    dailyBudgetUsd: number;
-  };
-  pressure: { level: string; fresh: boolean; memUsedPct: number | null; swapUsedPct: number | null; samples: number };
-  signals: Signals;
-  signalsDigest: string;
+export type Plan = z.infer<typeof PlanSchema>;
+
+/** The review artifact of a plan, validated by the schema it is read back with. */
+export function planArtifact(plan: Plan, preview: PreviewSummary | null, stackVersion: number | null, previewError: string | null = null): PlanArtifact {
+  return PlanArtifactSchema.parse({ ...plan, preview, previewError, stackVersion });
 }
 
 export function digest(v: unknown): string {

@@ -1,25 +1,14 @@
 import * as fs from "node:fs";
-import { z } from "zod";
 import type { Applier } from "./apply/types";
 import type { StackConfig } from "./config/load";
 import { problemsFromZod } from "./config/issues";
 import { InputError } from "./errors";
 import type { Journal } from "./journal";
 import { applyPlan, type CycleResult } from "./loop";
-import { AREAS, DesiredFleetSchema, type Area } from "./model";
-import { digest, type Plan } from "./plan";
+import { AREAS, PlanArtifactSchema, type Area, type DesiredFleet, type PlanArtifact } from "./model";
+import { digest } from "./plan";
 
-/** What a review artifact (plan.json) must hold to be applied. */
-export const PlanArtifactSchema = z.looseObject({
-  version: z.literal(1),
-  stack: z.string(),
-  at: z.string(),
-  previous: DesiredFleetSchema,
-  desired: DesiredFleetSchema,
-  decisions: z.array(z.any()),
-  stackVersion: z.number().nullable().optional(),
-});
-export type PlanArtifact = z.infer<typeof PlanArtifactSchema>;
+export { PlanArtifactSchema, type PlanArtifact };
 
 /** Reads and validates a plan file; an InputError naming the file and field otherwise. */
 export function readPlanArtifact(file: string, stack: string): PlanArtifact {
@@ -36,20 +25,27 @@ export function readPlanArtifact(file: string, stack: string): PlanArtifact {
 }
 
 /**
- * Applies exactly a reviewed plan, or refuses (returns why) when the applied desired state or the
- * stack's version moved since the plan was made: then nothing is changed.
+ * Applies exactly a reviewed plan, or refuses (returns why) and changes nothing when: the plan was
+ * made without the engine (no stack version to hold it to), the applied desired state or the
+ * stack's version moved since, or (`stale`) fresh signals no longer give it. `stale` is asked only
+ * for plans decided from signals; a plan made by hand carries no signal to re-check.
  */
-export async function applyReviewed(args: { cfg: StackConfig; applier: Applier; journal: Journal; plan: PlanArtifact; clock: () => number }): Promise<{ refused: string[] } | { result: CycleResult }> {
+export async function applyReviewed(args: { cfg: StackConfig; applier: Applier; journal: Journal; plan: PlanArtifact; clock: () => number; stale: (plan: PlanArtifact, applied: DesiredFleet) => Promise<string | null> }): Promise<{ refused: string[] } | { result: CycleResult }> {
   const { applier, plan } = args;
   const applied = await applier.appliedDesired();
   const refused: string[] = [];
   if (digest(applied) !== digest(plan.previous)) refused.push("the applied desired state changed since the plan was made");
-  if (plan.stackVersion != null) {
+  if (plan.stackVersion === null) refused.push("the plan was made without the Pulumi engine (no stack version to hold it to): make it again where the engine runs");
+  else {
     const now = await applier.stackVersion();
     if (now !== plan.stackVersion) refused.push(`the stack was updated since the plan was made (version ${plan.stackVersion} -> ${now})`);
   }
+  if (!refused.length && plan.source !== "manual") {
+    const why = await args.stale(plan, applied);
+    if (why) refused.push(why);
+  }
   if (refused.length) return { refused };
-  const result = await applyPlan({ stack: args.cfg.stack, policy: args.cfg.policy, applier, journal: args.journal, clock: args.clock }, plan as unknown as Plan, null, applied);
+  const result = await applyPlan({ stack: args.cfg.stack, policy: args.cfg.policy, applier, journal: args.journal, clock: args.clock }, plan, null, applied);
   return { result };
 }
 

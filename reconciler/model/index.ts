@@ -7,3 +7,4 @@ export * from "./hpc";
 export * from "./pool";
 export * from "./standby";
 export * from "./labels";
+export * from "./plan";

@@ -12,7 +12,7 @@ import { forecast } from "../forecast";
 import type { ClusterStatus } from "../hpc/status";
 import type { Journal } from "../journal";
 import type { ReconcilerMetrics } from "../metrics";
-import { AREAS, type HpcSpec, type PriceRecord } from "../model";
+import { AREAS, type DesiredFleet, type HpcSpec, type PlanArtifact, type PriceRecord } from "../model";
 import { applyReviewed, readPlanArtifact, setAreaMode } from "../review";
 import { areaModes, burstVms, costReport, poolSwitches, spendToday } from "../report";
 import type { PriceSource } from "../signals/types";
@@ -37,6 +37,8 @@ export interface ServeDeps {
   metrics?: ReconcilerMetrics;
   /** Directory of the web page (index.html, app.js, style.css). */
   webDir: string;
+  /** Approval's re-check of a reviewed plan against fresh signals: why it is stale, or null. */
+  stale: (plan: PlanArtifact, applied: DesiredFleet) => Promise<string | null>;
 }
 
 const WEB_FILES: Record<string, string> = { "/": "index.html", "/app.js": "app.js", "/style.css": "style.css" };
@@ -199,7 +201,7 @@ export function buildApp(deps: ServeDeps): { app: FastifyInstance; jobs: Jobs } 
       "approve",
       async (say) => {
         say(`applying the plan of ${p.plan.at}`);
-        const r = await applyReviewed({ cfg, applier, journal: deps.journal, plan: p.plan, clock: deps.now });
+        const r = await applyReviewed({ cfg, applier, journal: deps.journal, plan: p.plan, clock: deps.now, stale: deps.stale });
         if ("refused" in r) {
           settle(p.file, "stale");
           throw new BlockedError(`refused: ${r.refused.join("; ")}; make a new plan`);

@@ -5,8 +5,9 @@ import type { Applier, PreviewSummary } from "../../reconciler/apply/types";
 import type { StackConfig } from "../../reconciler/config/load";
 import { journalPath, liveSources } from "../../reconciler/context";
 import { Journal } from "../../reconciler/journal";
-import type { CycleDeps } from "../../reconciler/loop";
-import { renderPlanMarkdown, type Plan } from "../../reconciler/plan";
+import { areaStates, staleBecause, type CycleDeps } from "../../reconciler/loop";
+import type { DesiredFleet } from "../../reconciler/model";
+import { planArtifact, renderPlanMarkdown, type Plan } from "../../reconciler/plan";
 import { resolveFromRoot } from "../../reconciler/config/load";
 import { gatherSignals } from "../../reconciler/signals/gather";
 
@@ -15,17 +16,27 @@ export function openApplier(cfg: StackConfig, what: string): Promise<Applier & {
   return openAutomationApplier(cfg, what);
 }
 
+function liveGather(cfg: StackConfig, journal: Journal, now: () => number) {
+  return () => gatherSignals(liveSources(cfg, journal, now), now, (source, err) => process.stderr.write(`fleet: ${source} signal unavailable (${String(err)}); failing closed\n`));
+}
+
+/** Approval's re-check: does a reviewed plan still follow from fresh live signals? (loop.staleBecause) */
+export function liveStaleCheck(cfg: StackConfig, journal: Journal): (plan: Plan, applied: DesiredFleet) => Promise<string | null> {
+  const gather = liveGather(cfg, journal, () => Date.now());
+  return async (plan, applied) => staleBecause({ stack: cfg.stack, policy: cfg.policy, applied, states: areaStates(journal, cfg.stack), plan, fresh: await gather() });
+}
+
 /** Everything a cycle needs, wired to live sources and the given engine. */
 export function cycleDeps(cfg: StackConfig, applier: Applier, journal: Journal): CycleDeps {
   const now = () => Date.now();
   return {
     stack: cfg.stack,
     policy: cfg.policy,
-    gather: () => gatherSignals(liveSources(cfg, journal, now), now, (source, err) => process.stderr.write(`fleet: ${source} signal unavailable (${String(err)}); failing closed\n`)),
+    gather: liveGather(cfg, journal, now),
     applier,
     journal,
     clock: now,
-    writeReview: (plan, preview) => writeReview(cfg, plan, preview),
+    writeReview: (plan, preview, stackVersion) => writeReview(cfg, plan, preview, stackVersion),
   };
 }
 
@@ -34,11 +45,11 @@ export function openJournal(cfg: StackConfig): Journal {
 }
 
 /** The review artifact of a reconcile in review mode: plan.json and plan.md in reconcile.reviewDir. */
-export function writeReview(cfg: StackConfig, plan: Plan, preview: PreviewSummary): string {
+export function writeReview(cfg: StackConfig, plan: Plan, preview: PreviewSummary, stackVersion: number): string {
   const dir = resolveFromRoot(cfg.root, cfg.policy.reconcile.reviewDir);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `plan-${cfg.stack}.json`);
-  const artifact = { ...plan, preview };
+  const artifact = planArtifact(plan, preview, stackVersion);
   fs.writeFileSync(file, JSON.stringify(artifact, null, 2) + "\n");
   fs.writeFileSync(file.replace(/\.json$/, ".md"), renderPlanMarkdown(artifact));
   return file;

@@ -4,7 +4,7 @@ import { stackContext, journalPath, liveSources } from "../../reconciler/context
 import { findPulumiCli, INSTALL_PULUMI_HINT } from "../../reconciler/engine";
 import { EXIT, FleetError, InputError } from "../../reconciler/errors";
 import { Journal } from "../../reconciler/journal";
-import { buildPlan, emptySignals, manualPlan, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
+import { buildPlan, emptySignals, manualPlan, planArtifact, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
 import { readSignalsFile } from "../../reconciler/signals/file";
 import { gatherSignals } from "../../reconciler/signals/gather";
 import { PolicyBlockedError, type Applier, type PreviewSummary } from "../../reconciler/apply/types";
@@ -59,7 +59,7 @@ export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LI
     // so `fleet apply --plan` can refuse a plan the stack has moved past. A preview the policy pack
     // blocks exits 4 with each violation; any other engine failure exits 1 with the engine's cause.
     const engine = await previewWithEngine(cfg, plan, engineSeam);
-    const artifact = { ...plan, preview: engine.preview, previewError: engine.error ?? null, stackVersion: engine.stackVersion };
+    const artifact = planArtifact(plan, engine.preview, engine.stackVersion, engine.error ?? null);
 
     if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(artifact, null, 2) + "\n");
     if (opts.markdown) fs.writeFileSync(opts.markdown, renderPlanMarkdown(artifact));

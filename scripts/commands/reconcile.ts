@@ -7,9 +7,10 @@ import { makeLogger } from "../../reconciler/log";
 import { ReconcilerMetrics } from "../../reconciler/metrics";
 import { manualPlan } from "../../reconciler/plan";
 import { assertReachable } from "../../reconciler/apply/reach";
+import { requireEngine } from "../../reconciler/engine";
 import { applyReviewed, readPlanArtifact, setAreaMode, validateMode } from "../../reconciler/review";
 import { Scheduler } from "../../reconciler/schedule";
-import { cycleDeps, openApplier, openJournal } from "./engine";
+import { cycleDeps, liveStaleCheck, openApplier, openJournal } from "./engine";
 
 /** Exit code of one cycle's outcome (cron and CI never see 0 on failure). */
 export function exitCodeOf(r: CycleResult): number {
@@ -85,6 +86,7 @@ export async function reconcileCommand(opts: { stack: string; once?: boolean; sc
 
 export async function driftCommand(opts: { stack: string; json?: boolean }): Promise<number> {
   const cfg = stackContext(opts.stack);
+  requireEngine("fleet drift");
   await assertReachable(cfg.desired, "fleet drift");
   const applier = await openApplier(cfg, "fleet drift");
   const journal = openJournal(cfg);
@@ -108,6 +110,7 @@ export async function applyCommand(opts: { stack: string; plan?: string; applied
 /** Converges the stack on its applied desired fleet with this revision's code (what `pulumi up` does). */
 async function applyAppliedCommand(stack: string): Promise<number> {
   const cfg = stackContext(stack);
+  requireEngine("fleet apply --applied");
   await assertReachable(cfg.desired, "fleet apply --applied");
   const applier = await openApplier(cfg, "fleet apply --applied");
   const applied = await applier.appliedDesired();
@@ -129,7 +132,7 @@ async function applyPlanFile(stack: string, planPath: string): Promise<number> {
   const applier = await openApplier(cfg, "fleet apply");
   const journal = openJournal(cfg);
   try {
-    const r = await applyReviewed({ cfg, applier, journal, plan, clock: () => Date.now() });
+    const r = await applyReviewed({ cfg, applier, journal, plan, clock: () => Date.now(), stale: liveStaleCheck(cfg, journal) });
     if ("refused" in r) {
       process.stderr.write(`fleet: refusing to apply ${planPath}: ${r.refused.join("; ")}. Make a new plan. Nothing was changed.\n`);
       return EXIT.blocked;

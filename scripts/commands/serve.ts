@@ -8,7 +8,7 @@ import { ReconcilerMetrics } from "../../reconciler/metrics";
 import { buildApp } from "../../reconciler/serve/app";
 import { ensureToken } from "../../reconciler/serve/token";
 import { vastFromEnv } from "../../reconciler/standby/sources";
-import { openApplier, openJournal } from "./engine";
+import { liveStaleCheck, openApplier, openJournal } from "./engine";
 import { positiveInt } from "./gpu";
 
 export const WEB_DIR = path.resolve(__dirname, "..", "..", "web");
@@ -35,6 +35,7 @@ export async function serveCommand(opts: { stack: string; port: string; host: st
     logger,
     metrics: new ReconcilerMetrics(),
     webDir: WEB_DIR,
+    stale: liveStaleCheck(cfg, journal),
   });
   const address = await app.listen({ port, host: opts.host });
   if (created) process.stderr.write(`fleet: API token (shown once; kept in ${tokenFile}, mode 0600):\n${token}\n`);

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { findPulumiCli } from "../../reconciler/engine";
+import { EMPTY_DESIRED } from "../../reconciler/model";
+import { manualPlan, planArtifact } from "../../reconciler/plan";
 import { runFleet, tempProject, writeJson } from "../helpers";
 
 // These tests are about machines without the Pulumi CLI; they use a PATH without it.
@@ -13,7 +15,8 @@ const HPC = `config:\n  fleet:desired:\n    hpc: {name: lab, baseImage: /img/b.q
 test("without the Pulumi CLI every engine command exits 1 with how to install it, and writes nothing", () => {
   assert.equal(findPulumiCli({ PATH }), undefined);
   const dir = tempProject(HPC);
-  const plan = writeJson(dir, "plan.json", { version: 1, stack: "test", at: "2026-11-22T12:00:00Z", previous: {}, desired: {}, decisions: [] });
+  const made = manualPlan({ stack: "test", atIso: "2026-11-22T12:00:00.000Z", previous: EMPTY_DESIRED, desired: EMPTY_DESIRED, dailyBudgetUsd: 5, decision: { area: "burst", kind: "noop", reason: "test", from: null, to: null } });
+  const plan = writeJson(dir, "plan.json", planArtifact(made, null, 1));
   for (const args of [["drift"], ["reconcile", "--once"], ["reconcile", "--schedule", "*/5 * * * *"], ["apply", "--plan", plan], ["recover"], ["hpc", "stop"], ["hpc", "destroy", "--force"]]) {
     const r = runFleet(["--stack", "test", ...args], { cwd: dir, env });
     assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { EngineMissingError } from "../../reconciler/errors";
-import { auth, startHarness, TOKEN } from "./harness";
+import { auth, setStaleReason, startHarness, TOKEN } from "./harness";
 
 test("api: health, status of every area, decisions, switches, costs against the budget", async () => {
   const h = await startHarness();
@@ -126,6 +126,30 @@ test("api: approve refuses a plan whose stack moved; reject records it; engine m
     assert.equal(r.statusCode, 200);
     assert.equal(fs.existsSync(h.reviewFile), false);
     assert.deepEqual(h.journal.events("test", { kind: "plan-rejected" })[0]!.detail, { planAt: plan.at, reason: "not now" });
+  } finally {
+    await h.close();
+  }
+  h = await startHarness();
+  try {
+    setStaleReason("fresh signals (2026-11-22T12:05:00.000Z) no longer give this plan: burst.count");
+    const plan = (await h.app.inject("/api/plan")).json();
+    const r = await h.app.inject({ method: "POST", url: "/api/plan/approve", payload: { planAt: plan.at }, headers: auth() });
+    const job = await h.jobs.settled(r.json().job);
+    assert.equal(job!.state, "failed");
+    assert.match(job!.error!, /refused: fresh signals .* no longer give this plan: burst\.count; make a new plan/);
+    assert.equal(h.applier.count("up"), 0);
+  } finally {
+    setStaleReason(null);
+    await h.close();
+  }
+  h = await startHarness();
+  try {
+    const artifact = JSON.parse(fs.readFileSync(h.reviewFile, "utf8"));
+    fs.writeFileSync(h.reviewFile, JSON.stringify({ ...artifact, stackVersion: null }));
+    const r = await h.app.inject({ method: "POST", url: "/api/plan/approve", payload: { planAt: artifact.at }, headers: auth() });
+    const job = await h.jobs.settled(r.json().job);
+    assert.match(job!.error!, /the plan was made without the Pulumi engine \(no stack version to hold it to\)/);
+    assert.equal(h.applier.count("up"), 0);
   } finally {
     await h.close();
   }

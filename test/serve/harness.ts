@@ -48,6 +48,12 @@ export interface Harness {
 }
 
 /** A server over a seeded journal, a pending review plan, the Vast double and a recording engine. */
+/** What the harness's doubles answer; tests change it. */
+const harnessState: { staleReason: string | null } = { staleReason: null };
+export function setStaleReason(reason: string | null): void {
+  harnessState.staleReason = reason;
+}
+
 export async function startHarness(opts: { vastKey?: string; token?: string; withPlan?: boolean; engineMissing?: Error } = {}): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-serve-"));
   const vastKey = opts.vastKey ?? "vast-serve-secret-key";
@@ -86,6 +92,8 @@ export async function startHarness(opts: { vastKey?: string; token?: string; wit
     now: () => NOW,
     logger,
     webDir: WEB_DIR,
+    // The re-check double: null (the plan still follows) unless a test sets a reason.
+    stale: async () => harnessState.staleReason,
   });
   await app.ready();
   return {

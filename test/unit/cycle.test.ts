@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runCycle, type CycleDeps } from "../../reconciler/loop";
+import { areaStates, runCycle, staleBecause, type CycleDeps } from "../../reconciler/loop";
+import { buildPlan } from "../../reconciler/plan";
 import { Journal } from "../../reconciler/journal";
 import { PendingOperationsError, StackBusyError } from "../../reconciler/apply/types";
 import { EMPTY_DESIRED, type Signals } from "../../reconciler/model";
@@ -29,8 +30,8 @@ function setup(opts: { mems?: number[]; applier?: RecordingApplier; policyOver?:
     applier,
     journal,
     clock: () => now,
-    writeReview: (plan) => {
-      reviews.push(plan.stack);
+    writeReview: (plan, _preview, stackVersion) => {
+      reviews.push(`${plan.stack}@${stackVersion}`);
       return "/tmp/review.json";
     },
   };
@@ -70,8 +71,20 @@ test("cycle: review mode writes the artifact and does not apply", async () => {
   const { deps, applier, reviews } = setup({ mems: [90, 90, 90] });
   const r = await runCycle(deps, { mode: "review", dryRun: false });
   assert.equal(r.outcome, "review-written");
-  assert.equal(reviews.length, 1);
+  assert.deepEqual(reviews, [`s@${applier.version}`], "the artifact carries the stack's version");
   assert.equal(applier.count("up"), 0);
+});
+
+test("staleBecause: a plan still follows from the signals it was made on, not from calmer ones", async () => {
+  const { deps, journal } = setup();
+  const at = "2026-11-22T12:00:00.000Z";
+  const hot = signals({ at, mems: [90, 90, 90], prices: [price({ spotHourUsd: 0.03 })] });
+  const plan = buildPlan({ stack: "s", source: "reconcile", signals: hot, policy: deps.policy, previous: EMPTY_DESIRED });
+  assert.equal(plan.desired.burst.vms.length, 1);
+  const states = areaStates(journal, "s");
+  assert.equal(staleBecause({ stack: "s", policy: deps.policy, applied: EMPTY_DESIRED, states, plan, fresh: hot }), null);
+  const calm = signals({ at, mems: [40, 40, 40], prices: [price({ spotHourUsd: 0.03 })] });
+  assert.match(staleBecause({ stack: "s", policy: deps.policy, applied: EMPTY_DESIRED, states, plan, fresh: calm }) ?? "", /^fresh signals \(2026-11-22T12:00:00\.000Z\) no longer give this plan: burst/);
 });
 
 test("cycle: --dry-run writes nothing anywhere", async () => {
