@@ -48,18 +48,29 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the real `fleet` command in a directory, as a user would. */
-export function runFleet(args: string[], opts: { cwd: string; env?: Record<string, string> }): RunResult {
+/**
+ * The environment of a spawned `fleet`: FLEET_* variables only as given, and no Pulumi engine on
+ * PATH unless `engine` (what the engine does is tested in test/engine; these tests are about the rest).
+ */
+function fleetEnv(opts: { env?: Record<string, string>; engine?: boolean }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   for (const k of Object.keys(env)) if (k.startsWith("FLEET_") && !(opts.env && k in opts.env)) delete env[k];
+  if (!opts.engine && !(opts.env && "PATH" in opts.env)) {
+    env.PATH = (env.PATH ?? "").split(path.delimiter).filter((d) => d && !fs.existsSync(path.join(d, "pulumi"))).join(path.delimiter);
+  }
+  return env;
+}
+
+/** Runs the real `fleet` command in a directory, as a user would. */
+export function runFleet(args: string[], opts: { cwd: string; env?: Record<string, string>; engine?: boolean }): RunResult {
+  const env = fleetEnv(opts);
   const r = spawnSync(process.execPath, [path.join(REPO, "scripts", "fleet.cjs"), ...args], { cwd: opts.cwd, env, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** runFleet without blocking the event loop (for tests whose doubles serve HTTP in this process). */
-export function runFleetAsync(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<RunResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
-  for (const k of Object.keys(env)) if (k.startsWith("FLEET_") && !(opts.env && k in opts.env)) delete env[k];
+export function runFleetAsync(args: string[], opts: { cwd: string; env?: Record<string, string>; engine?: boolean }): Promise<RunResult> {
+  const env = fleetEnv(opts);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(REPO, "scripts", "fleet.cjs"), ...args], { cwd: opts.cwd, env });
     let stdout = "";

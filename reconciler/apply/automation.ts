@@ -19,9 +19,8 @@ import type { Applier, PreviewSummary, ResourceChange, ResourceProgress, UpSumma
  */
 export async function openAutomationApplier(cfg: StackConfig, what: string, env: NodeJS.ProcessEnv = process.env): Promise<AutomationApplier> {
   if (!findPulumiCli(env)) throw new EngineMissingError(what);
-  if (!env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE && !env.PULUMI_BACKEND_URL?.startsWith("https://")) {
-    throw new InputError(what, [{ field: "PULUMI_CONFIG_PASSPHRASE", message: "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) for the stack's secrets provider" }]);
-  }
+  const secrets = missingSecretsProvider(env);
+  if (secrets) throw new InputError(what, [secrets]);
   const stateDir = path.join(cfg.root, ".fleet", "state");
   const backend = env.PULUMI_BACKEND_URL ?? `file://${stateDir}`;
   if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
@@ -33,6 +32,12 @@ export async function openAutomationApplier(cfg: StackConfig, what: string, env:
   const applier = new AutomationApplier(cfg, stack, backend);
   applier.removeStaleLocks();
   return applier;
+}
+
+/** The stack's secrets need a passphrase unless a Pulumi Cloud backend holds them. */
+export function missingSecretsProvider(env: NodeJS.ProcessEnv = process.env): { field: string; message: string } | null {
+  if (env.PULUMI_CONFIG_PASSPHRASE || env.PULUMI_CONFIG_PASSPHRASE_FILE || env.PULUMI_BACKEND_URL?.startsWith("https://")) return null;
+  return { field: "PULUMI_CONFIG_PASSPHRASE", message: "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) for the stack's secrets provider" };
 }
 
 const POLICY_PACK = "policies";

@@ -7,6 +7,7 @@ import { Journal } from "../../reconciler/journal";
 import { buildPlan, emptySignals, manualPlan, planArtifact, renderPlanMarkdown, renderPlanText, type Plan } from "../../reconciler/plan";
 import { readSignalsFile } from "../../reconciler/signals/file";
 import { gatherSignals } from "../../reconciler/signals/gather";
+import { missingSecretsProvider } from "../../reconciler/apply/automation";
 import { PolicyBlockedError, type Applier, type PreviewSummary } from "../../reconciler/apply/types";
 import type { StackConfig } from "../../reconciler/config/load";
 import { openApplier } from "./engine";
@@ -24,10 +25,18 @@ export interface PlanOptions {
 /** `fleet plan`: validate everything first, then gather, decide, record, print. */
 /** The engine as `fleet plan` sees it: whether the CLI is there, and how to open it (a seam for tests). */
 export interface PlanEngine {
-  available: () => boolean;
+  /** Why the preview cannot run here (no CLI, no secrets passphrase), or null. */
+  unavailable: () => string | null;
   open: (cfg: StackConfig, what: string) => Promise<Applier>;
 }
-const LIVE_ENGINE: PlanEngine = { available: () => !!findPulumiCli(), open: openApplier };
+const LIVE_ENGINE: PlanEngine = {
+  unavailable: () => {
+    if (!findPulumiCli()) return `the Pulumi CLI is not on PATH (to preview resource changes, ${INSTALL_PULUMI_HINT})`;
+    const secrets = missingSecretsProvider();
+    return secrets ? `${secrets.field} is not set (to preview resource changes, ${secrets.message})` : null;
+  },
+  open: openApplier,
+};
 
 export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LIVE_ENGINE): Promise<number> {
   const cfg = stackContext(opts.stack);
@@ -83,8 +92,9 @@ interface EnginePreview {
 }
 
 async function previewWithEngine(cfg: StackConfig, plan: Plan, seam: PlanEngine): Promise<EnginePreview> {
-  if (!seam.available()) {
-    const note = `preview: skipped, the Pulumi CLI is not on PATH (to preview resource changes, ${INSTALL_PULUMI_HINT})`;
+  const unavailable = seam.unavailable();
+  if (unavailable) {
+    const note = `preview: skipped, ${unavailable}`;
     return { preview: null, stackVersion: null, note, exitCode: EXIT.ok };
   }
   try {

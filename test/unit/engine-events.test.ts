@@ -115,7 +115,7 @@ describe("fleet plan through its engine seam, fed recorded streams", () => {
     process.stdout.write = ((c: string) => ((out += c), true)) as typeof process.stdout.write;
     process.stderr.write = ((c: string) => ((out += c), true)) as typeof process.stderr.write;
     try {
-      const code = await planCommand({ stack: "test", applied: true, markdown: path.join(dir, "plan.md") }, { available: () => true, open: async () => new ReplayApplier(recording) });
+      const code = await planCommand({ stack: "test", applied: true, markdown: path.join(dir, "plan.md") }, { unavailable: () => null, open: async () => new ReplayApplier(recording) });
       return { code, out: out + require("node:fs").readFileSync(path.join(dir, "plan.md"), "utf8") };
     } finally {
       process.stdout.write = write;

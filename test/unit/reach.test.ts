@@ -25,7 +25,7 @@ test("an hpc cluster on an unreachable libvirt host, and pairs without VAST_API_
 test("fleet apply --applied stops before any engine run with the reason (exit 1)", { skip: !findPulumiCli() && process.env.FLEET_REQUIRE_PULUMI !== "1" ? "needs the Pulumi CLI (the engine is opened first)" : false }, () => {
   const desired = JSON.stringify({ ...EMPTY_DESIRED, hpc });
   const dir = tempProject(`config:\n  fleet:desired: '${desired}'\n`);
-  const r = runFleet(["apply", "--applied", "--stack", "test"], { cwd: dir });
+  const r = runFleet(["apply", "--applied", "--stack", "test"], { cwd: dir, engine: true });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /fleet apply --applied: this machine cannot refresh the stack, so nothing was run:\n\s+- hpc: cluster far/);
   assert.equal(require("node:fs").existsSync(require("node:path").join(dir, ".fleet")), false, "no journal, no state");
