@@ -145,11 +145,14 @@ export class StandbyPair extends pulumi.ComponentResource {
             SYNC_SCRIPT: renderTemplate("standby-sync.sh", {}),
           }),
         );
+      // deletedWith: the sync lives on the GPU, so when the GPU goes (lost, replaced, destroyed) the
+      // engine does not ssh to a dead host to stop it (pulumi-command#104). (The installed
+      // @pulumi/command 4.5.0 has no dial limits in its connection type to bound the dials with.)
       new command.remote.Command(`${name}-sync`, {
         connection: { host: gpu.sshHost, port: gpu.sshPort, user: "root", privateKey: syncKey.privateKeyOpenssh },
         create: pulumi.secret(install),
         delete: "pkill -f /usr/local/bin/fleet-sync || true",
-      }, { parent: this, dependsOn });
+      }, { parent: this, dependsOn, deletedWith: gpu });
     } else {
       this.gpuIp = pulumi.output(undefined);
     }

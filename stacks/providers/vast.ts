@@ -28,6 +28,10 @@ export interface VastInstanceInputs {
    * hour. Not sent to Vast (its one label field holds the pair label) and never a reason to replace.
    */
   labels?: Record<string, string>;
+  /** How long create waits for the new instance to run with its ssh endpoint and address (default 600 s). */
+  bootTimeoutSeconds?: number;
+  /** How often create and the offline grace look at Vast (default 5 s). */
+  pollSeconds?: number;
 }
 export interface VastInstanceOutputs extends VastInstanceInputs {
   instanceId: number;
@@ -37,6 +41,8 @@ export interface VastInstanceOutputs extends VastInstanceInputs {
   sshPort: number;
   dphUsd: number;
   label: string;
+  /** When a refresh first saw the instance offline; null while it is not. */
+  downSince?: string | null;
 }
 
 export { pairLabel };
@@ -44,7 +50,44 @@ export { pairLabel };
 function labelOf(inputs: VastInstanceInputs): string {
   return inputs.role === "standby" ? standbyLabel(inputs.pairId) : pairLabel(inputs.pairId);
 }
-const UP = ["running", "loading", "created"];
+/**
+ * Vast's actual_status values (its OpenAPI spec, "Key Quirks"): null while scheduling, then
+ * created/loading, then running. exited and unknown never reach running again; offline may be a
+ * host's short outage, so an offline GPU is replaced only after OFFLINE_GRACE_MS.
+ */
+const NEVER_RUNS = ["exited", "unknown"];
+const OFFLINE_GRACE_MS = 10 * 60_000;
+
+/** Whether a GPU in this state must be rented again (a standby is started instead). */
+function gpuIsLost(status: string | undefined | null, downSince: string | null | undefined, nowMs: number): boolean {
+  if (status === "stopped" || (status && NEVER_RUNS.includes(status))) return true;
+  if (status === "offline") return !!downSince && nowMs - Date.parse(downSince) >= OFFLINE_GRACE_MS;
+  return false; // running, or on its way: null (scheduling), created, loading
+}
+
+/**
+ * Waits (bounded) until the new instance runs and has its ssh endpoint and public address: the sync
+ * install, the firewall's <ip>/32 and boot setup need them. On a state that never runs, or the time
+ * running out, the instance is destroyed (it must not bill off the books) and the create fails.
+ */
+async function waitUntilRunning(c: VastClient, id: number, inputs: VastInstanceInputs): Promise<VastInstanceSummary> {
+  const until = Date.now() + (inputs.bootTimeoutSeconds ?? 600) * 1000;
+  const pollMs = (inputs.pollSeconds ?? 5) * 1000;
+  let last = "not listed";
+  for (;;) {
+    const inst = (await c.showInstances()).find((i) => i.id === id);
+    if (inst?.status === "running" && inst.sshHost && inst.sshPort && inst.publicIp) return inst;
+    last = inst ? `${inst.status ?? "scheduling"}${inst.sshHost ? "" : ", no ssh endpoint yet"}` : "not listed";
+    const never = inst?.status && [...NEVER_RUNS, "offline"].includes(inst.status);
+    if (never || Date.now() >= until) {
+      await c.destroyInstance(id).catch(() => undefined);
+      const why = never ? `it became ${inst!.status}, which never reaches running` : `it was still ${last} after ${inputs.bootTimeoutSeconds ?? 600} s`;
+      throw new Error(`Vast instance ${id} (offer ${inputs.offerId}) did not start: ${why}; destroyed it so it does not bill`);
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+type VastInstanceSummary = Awaited<ReturnType<VastClient["showInstances"]>>[number];
 
 function client(apiUrl?: string): VastClient {
   return new VastClient({ apiKey: process.env.VAST_API_KEY ?? "", baseUrl: apiUrl });
@@ -64,22 +107,31 @@ export const vastInstanceProvider = {
       await c.destroyInstance(id);
       throw new Error(`a racing create for pair ${inputs.pairId} also rented instance ${mine.find((i) => i.id !== id)!.id}; destroyed ours (${id}) so only one bills`);
     }
-    const inst = mine.find((i) => i.id === id);
-    return { id: String(id), outs: { ...inputs, instanceId: id, status: inst?.status ?? "created", publicIp: inst?.publicIp ?? "", sshHost: inst?.sshHost ?? "", sshPort: inst?.sshPort ?? 0, dphUsd: inst?.dphUsd ?? 0, label } };
+    const inst = await waitUntilRunning(c, id, inputs);
+    const outs = { ...inputs, instanceId: id, status: "running", publicIp: inst.publicIp ?? "", sshHost: inst.sshHost ?? "", sshPort: inst.sshPort ?? 0, dphUsd: inst.dphUsd, label, downSince: null };
+    return { id: String(id), outs };
   },
   /** What Vast reports: an instance that vanished reads as gone; a stopped or exited one shows its status. */
   async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
     const inst = (await client(props.apiUrl).showInstances()).find((i) => String(i.id) === id);
     if (!inst) return { id: "", props: {} } as pulumi.dynamic.ReadResult;
-    return { id, props: { ...props, status: inst.status ?? "created", publicIp: inst.publicIp ?? "", sshHost: inst.sshHost ?? "", sshPort: inst.sshPort ?? 0, dphUsd: inst.dphUsd } };
+    const status = inst.status ?? "created";
+    const downSince = status === "offline" ? (props.downSince ?? new Date().toISOString()) : null;
+    // While it is away its endpoint may be blank: keep the last one known rather than forget it.
+    const endpoint = { publicIp: inst.publicIp || props.publicIp || "", sshHost: inst.sshHost || props.sshHost || "", sshPort: inst.sshPort || props.sshPort || 0 };
+    return { id, props: { ...props, status, ...endpoint, dphUsd: inst.dphUsd, downSince } };
   },
   async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
     const keys = ["offerId", "pairId", "image", "diskGb", "onstart", "role"] as const;
     const replaces = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-    const stopped = olds.status !== undefined && !UP.includes(olds.status);
-    // A stopped standby is started in place (update); a stopped GPU is rented again (replace).
-    if (news.role === "standby") return { changes: replaces.length > 0 || stopped, replaces, deleteBeforeReplace: true };
-    return { changes: replaces.length > 0 || stopped, replaces: stopped ? [...replaces, "status"] : replaces, deleteBeforeReplace: true };
+    // A stopped standby is started in place (update); a lost GPU is rented again (replace). States
+    // on the way to running, and a short offline, change nothing.
+    if (news.role === "standby") {
+      const stopped = olds.status === "stopped" || olds.status === "exited";
+      return { changes: replaces.length > 0 || stopped, replaces, deleteBeforeReplace: true };
+    }
+    const lost = gpuIsLost(olds.status, olds.downSince, Date.now());
+    return { changes: replaces.length > 0 || lost, replaces: lost ? [...replaces, "status"] : replaces, deleteBeforeReplace: true };
   },
   /** Only a stopped standby comes here (every other change replaces): start it; its disk was kept. */
   async update(id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.UpdateResult> {
@@ -102,6 +154,7 @@ export class VastInstance extends pulumi.dynamic.Resource {
   declare readonly sshPort: pulumi.Output<number>;
   declare readonly label: pulumi.Output<string>;
   constructor(name: string, args: In<VastInstanceInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(vastInstanceProvider, name, { ...args, instanceId: undefined, status: undefined, publicIp: undefined, sshHost: undefined, sshPort: undefined, dphUsd: undefined, label: undefined }, opts, "fleet", "VastInstance");
+    const outputs = { instanceId: undefined, status: undefined, publicIp: undefined, sshHost: undefined, sshPort: undefined, dphUsd: undefined, label: undefined, downSince: undefined };
+    super(vastInstanceProvider, name, { ...args, ...outputs }, opts, "fleet", "VastInstance");
   }
 }

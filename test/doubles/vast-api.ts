@@ -47,6 +47,28 @@ export class VastDouble {
   calls: { method: string; path: string; auth: string | undefined; body: any }[] = [];
   failures: { status?: number; delayMs?: number }[] = [];
   instances: any[] = [];
+  /**
+   * Listings a new instance spends booting: the first shows it scheduled (actual_status null, no
+   * address), the next ones loading with its endpoint, then running. Set 0 to boot at once.
+   */
+  bootListings = 2;
+  private booting = new Map<number, { listings: number; endpoint: Record<string, unknown> }>();
+
+  /** Moves every booting instance one listing along its boot (scheduled -> loading -> running). */
+  private advanceBoots(): void {
+    for (const [id, b] of this.booting) {
+      const inst = this.instances.find((x) => x.id === id);
+      if (!inst || (inst.actual_status !== null && inst.actual_status !== "loading")) {
+        this.booting.delete(id); // destroyed, or its status set by a test
+        continue;
+      }
+      b.listings++;
+      if (b.listings > this.bootListings) {
+        Object.assign(inst, b.endpoint, { actual_status: "running" });
+        this.booting.delete(id);
+      } else if (b.listings > 1) Object.assign(inst, b.endpoint, { actual_status: "loading" });
+    }
+  }
   private nextId = 9_000_001;
   private server?: http.Server;
 
@@ -100,10 +122,17 @@ export class VastDouble {
       if (!offer || offer.rentable === false) return this.send(res, 400, { success: false, error: "no_such_ask", msg: `Instance type ${ask[1]} is no longer available.` });
       offer.rentable = false;
       const id = this.nextId++;
-      this.instances.push({ id, actual_status: "loading", label: body?.label ?? null, gpu_name: offer.gpu_name, dph_total: offer.dph_total, public_ipaddr: "203.0.113.10", ssh_host: "ssh5.vast.ai", ssh_port: 20000 + (id % 1000), start_date: 1_795_000_000, image_uuid: body?.image, disk_space: body?.disk, onstart: body?.onstart });
+      // A new instance is scheduled first (no address, no ssh endpoint yet), then loads, then runs.
+      const endpoint = { public_ipaddr: "203.0.113.10", ssh_host: "ssh5.vast.ai", ssh_port: 20000 + (id % 1000) };
+      const booting = { id, actual_status: null, label: body?.label ?? null, gpu_name: offer.gpu_name, dph_total: offer.dph_total, public_ipaddr: null, ssh_host: null, ssh_port: null, start_date: 1_795_000_000, image_uuid: body?.image, disk_space: body?.disk, onstart: body?.onstart };
+      this.instances.push(booting);
+      this.booting.set(id, { listings: 0, endpoint });
       return this.send(res, 200, { success: true, new_contract: id });
     }
-    if (req.method === "GET" && path === "/instances/") return this.send(res, 200, { instances: this.instances });
+    if (req.method === "GET" && path === "/instances/") {
+      this.advanceBoots();
+      return this.send(res, 200, { instances: this.instances });
+    }
     const inst = path.match(/^\/instances\/(\d+)\/$/);
     if (req.method === "PUT" && inst) {
       const found = this.instances.find((x) => x.id === Number(inst[1]));

@@ -204,9 +204,11 @@ test("standby reader: Vast's view per pair; no key with pairs reads as unknown, 
 
 test("gpu boot setup: waits for ssh (bounded), runs the setup script, reports progress; a failing script is an error", async () => {
   await harness(
-    async ({ deps, vast, lines, cfg }) => {
+    async ({ deps, vast, double, lines, cfg }) => {
       fs.writeFileSync(path.join(cfg.root, "setup.sh"), "pip install -r requirements.txt\n");
-      // The engine's create would rent the instance; here the double holds it with the pair's label.
+      // The engine's create rents the instance and waits until it runs; here the double holds it,
+      // running, with the pair's label.
+      double.bootListings = 0;
       await vast.createInstance(101, { image: "x", diskGb: 50, onstart: "", label: "fleet-pair-gpu-102" });
       const ran: { host: string; port: number; input?: string }[] = [];
       deps.ssh = {

@@ -31,7 +31,8 @@ test("vast: create, list, destroy an instance", async () => {
   await withVast(async (c) => {
     const id = await c.createInstance(101, { image: "pytorch/pytorch:latest", diskGb: 50, onstart: "echo hi", label: "fleet-pair-a" });
     const list = await c.showInstances();
-    assert.deepEqual(list.map((i) => [i.id, i.label, i.status, i.gpuName]), [[id, "fleet-pair-a", "loading", "RTX_4090"]]);
+    // Just rented: scheduled, so no actual_status (null) and no address yet.
+    assert.deepEqual(list.map((i) => [i.id, i.label, i.status, i.gpuName, i.sshHost]), [[id, "fleet-pair-a", null, "RTX_4090", null]]);
     await c.destroyInstance(id);
     assert.deepEqual(await c.showInstances(), []);
     await c.destroyInstance(id); // already gone: fine

@@ -11,7 +11,7 @@ async function withVast(fn: (inputs: VastInstanceInputs, d: VastDouble) => Promi
   const before = process.env.VAST_API_KEY;
   process.env.VAST_API_KEY = d.apiKey;
   try {
-    await fn({ offerId: 201, pairId: "a", image: "pytorch/pytorch:latest", diskGb: 50, onstart: "bash /root/fleet-sync.sh &", apiUrl }, d);
+    await fn({ offerId: 201, pairId: "a", image: "pytorch/pytorch:latest", diskGb: 50, onstart: "bash /root/fleet-sync.sh &", apiUrl, pollSeconds: 0.01 }, d);
   } finally {
     process.env.VAST_API_KEY = before;
     await d.stop();
@@ -79,5 +79,51 @@ test("vast provider, standby role: labelled as the pair's standby; a stopped sta
     d.instances.find((i) => String(i.id) === gpu.id).actual_status = "stopped";
     const gpuStopped = (await vastInstanceProvider.read(gpu.id, gpu.outs)).props as any;
     assert.deepEqual((await vastInstanceProvider.diff(gpu.id, gpuStopped, gpuInputs)).replaces, ["status"]);
+  });
+});
+
+test("vast provider: create waits until the instance runs with its ssh endpoint and address", async () => {
+  await withVast(async (inputs, d) => {
+    d.bootListings = 3; // scheduled (no address), then loading twice, then running
+    const r = await vastInstanceProvider.create(inputs);
+    assert.equal(r.outs.status, "running");
+    assert.equal(r.outs.sshHost, "ssh5.vast.ai");
+    assert.ok(r.outs.sshPort > 0);
+    assert.equal(r.outs.publicIp, "203.0.113.10");
+    assert.ok(d.calls.filter((c) => c.method === "GET" && c.path.startsWith("/instances")).length >= 4, "it polled through the boot");
+  });
+});
+
+test("vast provider: an instance that exits while booting, or does not run in time, is destroyed and the create fails", async () => {
+  await withVast(async (inputs, d) => {
+    d.bootListings = 1000;
+    const exiting = vastInstanceProvider.create({ ...inputs, pollSeconds: 0.02 });
+    await new Promise((r) => setTimeout(r, 60));
+    d.instances[0].actual_status = "exited";
+    await assert.rejects(exiting, /did not start: it became exited, which never reaches running; destroyed it so it does not bill/);
+    assert.equal(d.instances.length, 0);
+    d.offers[1]!.rentable = true;
+    await assert.rejects(vastInstanceProvider.create({ ...inputs, offerId: 202, bootTimeoutSeconds: 0.1 }), /did not start: it was still loading after 0\.1 s; destroyed it so it does not bill/);
+    assert.equal(d.instances.length, 0);
+  });
+});
+
+test("vast provider: a GPU on its way to running, or briefly offline, is kept; long offline, stopped or exited is replaced", async () => {
+  await withVast(async (inputs, d) => {
+    d.bootListings = 0;
+    const r = await vastInstanceProvider.create(inputs);
+    const diffAt = async (status: string | null, downSince: string | null = null) =>
+      (await vastInstanceProvider.diff(r.id, { ...r.outs, status: status as string, downSince }, inputs)).replaces;
+    for (const s of [null, "created", "loading", "running"]) assert.deepEqual(await diffAt(s), [], String(s));
+    d.instances[0].actual_status = "offline";
+    const seen = (await vastInstanceProvider.read(r.id, r.outs)).props as any;
+    assert.equal(seen.status, "offline");
+    assert.ok(Date.now() - Date.parse(seen.downSince) < 60_000, "the refresh notes when it went offline");
+    assert.equal(seen.sshHost, "ssh5.vast.ai", "the last known endpoint is kept while it is away");
+    assert.deepEqual(await diffAt("offline", seen.downSince), [], "a short offline is not a loss");
+    assert.deepEqual(await diffAt("offline", new Date(Date.now() - 11 * 60_000).toISOString()), ["status"]);
+    const again = (await vastInstanceProvider.read(r.id, seen)).props as any;
+    assert.equal(again.downSince, seen.downSince, "offline since the first refresh that saw it");
+    for (const s of ["stopped", "exited", "unknown"]) assert.deepEqual(await diffAt(s), ["status"], s);
   });
 });
