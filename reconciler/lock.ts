@@ -8,7 +8,7 @@ import lockfile from "proper-lockfile";
  */
 export async function lockStack(root: string, stack: string, staleMs = 30_000): Promise<() => Promise<void>> {
   const dir = path.join(root, ".fleet", "locks");
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${stack}.lock`);
   if (!fs.existsSync(file)) fs.writeFileSync(file, "");
   try {

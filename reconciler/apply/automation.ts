@@ -23,7 +23,7 @@ export async function openAutomationApplier(cfg: StackConfig, what: string, env:
   if (secrets) throw new InputError(what, [secrets]);
   const stateDir = path.join(cfg.root, ".fleet", "state");
   const backend = env.PULUMI_BACKEND_URL ?? `file://${stateDir}`;
-  if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
+  if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true, mode: 0o700 });
   // Type-checked once per version of the program here; the engine then transpiles only (typecheck.ts).
   await ensureProgramTypeChecked(cfg.root);
   const envVars: Record<string, string> = { PULUMI_BACKEND_URL: backend, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };

@@ -59,7 +59,7 @@ export async function ensureProgramTypeChecked(root: string): Promise<{ digest: 
     ),
   );
   if (failed !== undefined) throw new ProgramTypeError(failed);
-  fs.mkdirSync(stampDir, { recursive: true });
+  fs.mkdirSync(stampDir, { recursive: true, mode: 0o700 });
   for (const old of fs.readdirSync(stampDir)) fs.rmSync(path.join(stampDir, old), { force: true }); // one version is current
   fs.writeFileSync(stamp, new Date().toISOString() + "\n");
   return { digest, checked: true };

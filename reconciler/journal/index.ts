@@ -35,7 +35,11 @@ export class Journal {
   private constructor(readonly db: Database.Database, readonly file: string) {}
 
   static open(file: string): Journal {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // Private: the journal records what runs where and what it costs. SQLite gives its -wal and
+    // -shm files the database file's mode, so creating that file 0600 covers all three.
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+    if (!fs.existsSync(file)) fs.writeFileSync(file, "", { mode: 0o600 });
+    else if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
     const db = new Database(file);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");

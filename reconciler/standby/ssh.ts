@@ -32,8 +32,38 @@ export function gpuHostTarget(root: string, inst: { id: number; sshHost: string;
   return { host: inst.sshHost, port: inst.sshPort, user: "root", keyFile, knownHostsFile: path.join(dir, `vast-${inst.id}`), trustOnFirstUse: true };
 }
 
+/**
+ * ssh to rented hosts (Vast) runs with a closed configuration: `-F /dev/null` reads neither the
+ * user's nor the system's ssh_config, and forwarding, proxies and local commands are off explicitly,
+ * so a host's operator never reaches the user's agent, X display or ports while Fleet is connected.
+ */
+const CLOSED_CONFIG = [
+  "-F", "/dev/null",
+  "-o", "ForwardAgent=no",
+  "-o", "ForwardX11=no",
+  "-o", "ClearAllForwardings=yes",
+  "-o", "ProxyCommand=none",
+  "-o", "ProxyJump=none",
+  "-o", "PermitLocalCommand=no",
+  "-o", "Tunnel=no",
+];
+
+const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const IPV6 = /^[0-9a-fA-F:]{2,39}$/;
+
+/** A target's host, port and user as ssh may take them (they come from Vast's API): else an error. */
+export function checkTarget(t: SshTarget): void {
+  const bad: string[] = [];
+  if (!HOSTNAME.test(t.host) && !IPV6.test(t.host)) bad.push(`host ${JSON.stringify(t.host)} is not a hostname or address`);
+  if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) bad.push(`port ${JSON.stringify(t.port)} is not 1-65535`);
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(t.user)) bad.push(`user ${JSON.stringify(t.user)} is not a user name`);
+  if (bad.length) throw new Error(`refusing to ssh: ${bad.join("; ")}`);
+}
+
 export function sshArgs(t: SshTarget, connectTimeoutS: number): string[] {
+  checkTarget(t);
   return [
+    ...CLOSED_CONFIG,
     "-o", "BatchMode=yes",
     "-o", `ConnectTimeout=${connectTimeoutS}`,
     "-o", `StrictHostKeyChecking=${t.knownHostsFile && !t.trustOnFirstUse ? "yes" : "accept-new"}`,

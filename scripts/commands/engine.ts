@@ -47,7 +47,7 @@ export function openJournal(cfg: StackConfig): Journal {
 /** The review artifact of a reconcile in review mode: plan.json and plan.md in reconcile.reviewDir. */
 export function writeReview(cfg: StackConfig, plan: Plan, preview: PreviewSummary, stackVersion: number): string {
   const dir = resolveFromRoot(cfg.root, cfg.policy.reconcile.reviewDir);
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `plan-${cfg.stack}.json`);
   const artifact = planArtifact(plan, preview, stackVersion);
   fs.writeFileSync(file, JSON.stringify(artifact, null, 2) + "\n");

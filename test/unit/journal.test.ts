@@ -81,3 +81,17 @@ test("journal: a kill -9 during writes leaves it readable and consistent", async
   assert.deepEqual(partial, [], "every plan has all 50 of its decisions");
   j.close();
 });
+
+test("journal: its folder is 0700 and the journal 0600 (its -wal too); a wider existing journal is tightened", () => {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-perm-")), ".fleet");
+  const file = path.join(dir, "journal.db");
+  const j = Journal.open(file);
+  j.recordEvent({ at: "2026-11-22T12:00:00.000Z", stack: "s", kind: "in-sync" });
+  assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(`${file}-wal`).mode & 0o777, 0o600);
+  j.close();
+  fs.chmodSync(file, 0o644);
+  Journal.open(file).close();
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+});
