@@ -6,6 +6,13 @@ const hpcName = z.string().regex(/^[a-z][a-z0-9-]{0,22}$/, "must be 1-23 lowerca
 const cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as 10.77.0.0/24");
 const pciAddress = z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, "must be a PCI address such as 0000:3b:00.0");
 
+const LIBVIRT_URI = /^(?:qemu|test)(?:\+(?:ssh|tls|unix))?:\/\/(?:[a-zA-Z0-9_.-]+@)?(?:[a-zA-Z0-9.-]+(?::\d{1,5})?)?\/(?:system|session|default)$/;
+/** An absolute, normalized path (no `..`, `.` or `//`) with no character a shell or virsh reads specially. */
+const absolutePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9_./+@-]*$/, "must be an absolute path of letters, digits and _ . / + @ -")
+  .refine((p) => p === "/" || (!p.split("/").slice(1).some((seg) => seg === "" || seg === "." || seg === "..")), "must be a normalized absolute path (no '..', '.' or '//')");
+
 export const HpcNodeSizeSchema = z.strictObject({
   vcpu: z.int().min(1, "needs at least 1 vCPU").max(256, "at most 256 vCPUs"),
   memoryMiB: z.int().min(64, "needs at least 64 MiB").max(1_048_576, "at most 1 TiB"),
@@ -14,11 +21,18 @@ export const HpcNodeSizeSchema = z.strictObject({
 
 export const HpcSpecSchema = z.strictObject({
   name: hpcName,
-  uri: z.string().regex(/^(qemu|test)(\+[a-z]+)?:\/\/[^\s]*\/(system|session|default)$/, "must be a libvirt URI such as qemu:///system").default("qemu:///system"),
+  /**
+   * Local, ssh or tls transports only, no query: libvirt's ext transport (and a `?command=` on any
+   * other) runs a program named in the URI, and tcp is unauthenticated.
+   */
+  uri: z
+    .string()
+    .regex(LIBVIRT_URI, "must be a libvirt URI over a local, ssh or tls transport, such as qemu:///system or qemu+ssh://user@host/system")
+    .default("qemu:///system"),
   /** Absolute path of the base image (qcow2 or raw) every node's disk is an overlay of. */
-  baseImage: z.string().regex(/^\//, "must be an absolute path"),
+  baseImage: absolutePath,
   /** Directory-backed storage pool for the overlays; created if missing. */
-  pool: z.strictObject({ name: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/).optional(), path: z.string().regex(/^\//, "must be an absolute path") }).optional(),
+  pool: z.strictObject({ name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit").optional(), path: absolutePath }).optional(),
   network: z.strictObject({ cidr: cidr.default("10.77.0.0/24") }).prefault({}),
   /** kvm (hardware acceleration, needs /dev/kvm) or qemu (emulation). */
   domainType: z.enum(["kvm", "qemu"]).default("kvm"),

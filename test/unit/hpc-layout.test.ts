@@ -84,3 +84,16 @@ test("hpc templates: values are XML-escaped and passthrough devices rendered", (
   assert.match(net, /<range start='10\.77\.0\.128' end='10\.77\.0\.254'\/>/);
   assert.match(net, new RegExp(`<host mac='${l.nodes[1]!.domain.mac}' name='lab-node-1' ip='10.77.0.11'/>`));
 });
+
+test("hpc spec: only local, ssh or tls libvirt transports; names and paths that virsh, qemu-img and a shell take as given", () => {
+  const base = { name: "lab", baseImage: "/var/lib/images/base.qcow2", controller: { vcpu: 1, memoryMiB: 64, diskGiB: 1 }, compute: { count: 1, vcpu: 1, memoryMiB: 64, diskGiB: 1 } };
+  const fields = (over: Record<string, unknown>) => {
+    const r = HpcSpecSchema.safeParse({ ...base, ...over });
+    return r.success ? [] : r.error.issues.map((i) => i.path.join("."));
+  };
+  for (const uri of ["qemu:///system", "qemu:///session", "test:///default", "qemu+ssh://admin@lab-host/system", "qemu+tls://lab-host:16514/system", "qemu+unix:///system"]) assert.deepEqual(fields({ uri }), [], uri);
+  for (const uri of ["qemu+ext:///system?command=/tmp/evil", "qemu+ext://x/system", "qemu+tcp://host/system", "qemu+ssh://host/system?command=/tmp/evil", "qemu+ssh://-oProxyCommand=x/system"]) assert.deepEqual(fields({ uri }), ["uri"], uri);
+  assert.deepEqual(fields({ pool: { name: "--help", path: "/var/lib/libvirt/images/lab" } }), ["pool.name"]);
+  for (const baseImage of ["/var/lib/../../etc/shadow", "/var/lib/./x.qcow2", "/var//x.qcow2", "/var/lib/a b.qcow2", "/var/lib/$(id).qcow2", "relative.qcow2"]) assert.deepEqual(fields({ baseImage }), ["baseImage"], baseImage);
+  assert.deepEqual(fields({ pool: { path: "/srv/../etc" } }), ["pool.path"]);
+});

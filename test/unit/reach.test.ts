@@ -5,8 +5,8 @@ import { EMPTY_DESIRED, HpcSpecSchema, type DesiredFleet } from "../../reconcile
 import { findPulumiCli } from "../../reconciler/engine";
 import { runFleet, tempProject } from "../helpers";
 
-// qemu+tcp to a closed loopback port: libvirt's client fails at once, as on a runner with no libvirt host.
-const hpc = HpcSpecSchema.parse({ name: "far", uri: "qemu+tcp://127.0.0.1:9/system", baseImage: "/var/lib/base.qcow2", controller: { vcpu: 1, memoryMiB: 64, diskGiB: 1 }, compute: { count: 1, vcpu: 1, memoryMiB: 64, diskGiB: 1 } });
+// qemu+ssh to a closed loopback port: libvirt's client fails at once, as on a runner with no libvirt host.
+const hpc = HpcSpecSchema.parse({ name: "far", uri: "qemu+ssh://nobody@127.0.0.1:9/system", baseImage: "/var/lib/base.qcow2", controller: { vcpu: 1, memoryMiB: 64, diskGiB: 1 }, compute: { count: 1, vcpu: 1, memoryMiB: 64, diskGiB: 1 } });
 const pair = { pairId: "a", state: "running" as const, gpu: { offerId: 1, gpuName: "RTX 4090", dphUsd: 0.4, geolocation: "Germany, DE" }, standby: { target: "gcp" as const, region: "europe-west1", machineType: "e2-medium", diskGb: 100 }, since: "2026-11-22T12:00:00.000Z" };
 
 test("an empty fleet is reachable from anywhere", async () => {
@@ -17,7 +17,7 @@ test("an hpc cluster on an unreachable libvirt host, and pairs without VAST_API_
   const desired: DesiredFleet = { ...EMPTY_DESIRED, hpc, standby: { pairs: [pair] } };
   const problems = await unreachableAreas(desired, {});
   assert.equal(problems.length, 2, problems.join("\n"));
-  assert.match(problems[0]!, /^hpc: cluster far lives on the libvirt host at qemu\+tcp:\/\/127\.0\.0\.1:9\/system, which this machine cannot reach/);
+  assert.match(problems[0]!, /^hpc: cluster far lives on the libvirt host at qemu\+ssh:\/\/nobody@127\.0\.0\.1:9\/system, which this machine cannot reach/);
   assert.match(problems[1]!, /^standby: 1 pair\(s\) rent on Vast\.ai and VAST_API_KEY is not set/);
   assert.deepEqual(await unreachableAreas({ ...EMPTY_DESIRED, standby: { pairs: [pair] } }, { VAST_API_KEY: "k" }), []);
 });
