@@ -1,4 +1,5 @@
 import * as http from "node:http";
+import { FleetError } from "./errors";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { CycleResult } from "./loop";
 
@@ -36,7 +37,11 @@ export class ReconcilerMetrics {
       }
     });
     return new Promise((resolve, reject) => {
-      server.once("error", reject);
+      server.once("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EADDRINUSE") return reject(e);
+        const fix = "each stack's scheduled reconciler needs its own port: set reconcile.metricsPort (FLEET_RECONCILE_METRICS_PORT) in this stack, or 0 for none";
+        reject(new FleetError(`reconcile.metricsPort: 127.0.0.1:${port} is already in use (another reconciler, or another program): ${fix}`));
+      });
       server.listen(port, "127.0.0.1", () => {
         const addr = server.address();
         resolve({ port: typeof addr === "object" && addr ? addr.port : port, close: () => new Promise((r) => server.close(() => r())) });

@@ -62,9 +62,10 @@ export function readEnvOverrides(schema: z.ZodObject, env: NodeJS.ProcessEnv): E
     if (raw === undefined) continue;
     let value: unknown = raw;
     if (leaf.kind === "number") {
-      value = raw.trim() === "" ? NaN : Number(raw);
+      // Decimal only: Number() would also read "0x10" as 16, "1e3" as 1000 and " 5 " as 5.
+      value = /^-?(?:\d+\.?\d*|\.\d+)$/.test(raw) ? Number(raw) : NaN;
       if (Number.isNaN(value)) {
-        out.problems.push({ field: leaf.env, message: `must be a number, got '${raw}'` });
+        out.problems.push({ field: leaf.env, message: `must be a decimal number such as 2 or 0.25, got '${raw}'` });
         continue;
       }
     } else if (leaf.kind === "boolean") {

@@ -19,7 +19,7 @@ export function createBurstByHand(args: { previous: DesiredBurst; prices: readon
   if (have + count > bp.maxConcurrent) throw new BlockedError(`${have} burst VM(s) run and burst.maxConcurrent is ${bp.maxConcurrent}: ${count} more do not fit. Nothing was changed.`);
   const { candidates, rejected } = candidatePools(args.prices, { provider: "gcp", ...bp, maxPriceAgeHours: args.signalsPolicy.maxPriceAgeHours }, atMs);
   const pick = candidates[0];
-  if (!pick) throw new BlockedError(`no allowed pool with a fresh price (${rejected.stale} stale > maxPriceAgeHours ${args.signalsPolicy.maxPriceAgeHours}, ${rejected.tooExpensive} above maxSpotHourUsd ${usd(bp.maxSpotHourUsd)}, ${rejected.tooSmall} too small, ${rejected.notAllowed} not allowed): nothing was created`);
+  if (!pick) throw new BlockedError(`no allowed pool with a fresh price (${rejected.stale} stale > maxPriceAgeHours ${args.signalsPolicy.maxPriceAgeHours}, ${rejected.tooExpensive} above maxSpotHourUsd ${usd(bp.maxSpotHourUsd)}, ${rejected.tooSmall} too small, ${rejected.notAllowed} not allowed${rejected.future ? `, ${rejected.future} dated after the signals' time` : ""}): nothing was created`);
   const perVm = pick.spotHourUsd * Math.min(hoursLeftInUtcDay(atMs), bp.maxLifetimeHours);
   const projected = args.spentTodayUsd + args.previous.vms.reduce((a, v) => a + remainingTodayUsd(v, atMs), 0) + count * perVm;
   if (projected > bp.dailyBudgetUsd + 1e-9) throw new BlockedError(`${count} VM(s) of ${pick.machineType} at ${usd(pick.spotHourUsd)}/h would project ${usd(projected)} today, above burst.dailyBudgetUsd ${usd(bp.dailyBudgetUsd)} (spent ${usd(args.spentTodayUsd)}). Nothing was changed.`);

@@ -119,7 +119,7 @@ export function decideBurst(input: BurstDecideInput): BurstOutcome {
     if (spent === undefined || projected === null) {
       d("blocked", `${why}: budget signal missing, no scale-up (fail closed)`, kept.length, kept.length);
     } else if (!pick) {
-      d("blocked", `${why}: no allowed pool with a fresh price (${rejected.stale} stale > maxPriceAgeHours ${input.signalsPolicy.maxPriceAgeHours}, ${rejected.tooExpensive} above maxSpotHourUsd ${usd(bp.maxSpotHourUsd)}, ${rejected.tooSmall} below ${bp.minVcpu} vCPU/${bp.minRamGb} GB, ${rejected.notAllowed} outside allowed zones/types)`, kept.length, kept.length);
+      d("blocked", `${why}: no allowed pool with a fresh price (${rejected.stale} stale > maxPriceAgeHours ${input.signalsPolicy.maxPriceAgeHours}, ${rejected.tooExpensive} above maxSpotHourUsd ${usd(bp.maxSpotHourUsd)}, ${rejected.tooSmall} below ${bp.minVcpu} vCPU/${bp.minRamGb} GB, ${rejected.notAllowed} outside allowed zones/types${rejected.future ? `, ${rejected.future} dated after the signals' time` : ""})`, kept.length, kept.length);
     } else {
       const perVm = pick.spotHourUsd * Math.min(hoursLeftInUtcDay(atMs), bp.maxLifetimeHours);
       const affordable = perVm <= 0 ? want : Math.floor((bp.dailyBudgetUsd - projected + EPS) / perVm);

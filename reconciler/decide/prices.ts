@@ -30,7 +30,7 @@ export interface CandidateFilter {
 export interface CandidateResult {
   candidates: ZonePrice[];
   /** Why records were passed over, counted, for the reason of a blocked decision. */
-  rejected: { tooSmall: number; tooExpensive: number; stale: number; notAllowed: number };
+  rejected: { tooSmall: number; tooExpensive: number; stale: number; notAllowed: number; future: number };
 }
 
 /**
@@ -45,7 +45,7 @@ export function candidatePools(prices: readonly PriceRecord[], f: CandidateFilte
     const r = regionOfZone(z);
     zonesByRegion.set(r, [...(zonesByRegion.get(r) ?? []), z]);
   }
-  const rejected = { tooSmall: 0, tooExpensive: 0, stale: 0, notAllowed: 0 };
+  const rejected = { tooSmall: 0, tooExpensive: 0, stale: 0, notAllowed: 0, future: 0 };
   const newest = new Map<string, ZonePrice>();
   const maxAgeMs = f.maxPriceAgeHours * HOUR_MS;
 
@@ -64,7 +64,10 @@ export function candidatePools(prices: readonly PriceRecord[], f: CandidateFilte
       continue;
     }
     const observedAtMs = p.at ? Date.parse(p.at) : atMs;
-    if (observedAtMs > atMs) continue; // never look ahead of the clock
+    if (observedAtMs > atMs) {
+      rejected.future++; // never look ahead of the clock (and say how many were dated after it)
+      continue;
+    }
     if (atMs - observedAtMs > maxAgeMs) {
       rejected.stale++;
       continue;

@@ -6,6 +6,14 @@ export const isoTime = z.iso.datetime({ offset: true, error: "must be an ISO-860
 export const pct = z.number().min(0, "must be a percentage from 0 to 100").max(100, "must be a percentage from 0 to 100");
 export const usd = z.number().min(0, "must be a non-negative amount in USD");
 export const positiveUsd = z.number().positive("must be a positive amount in USD");
+/**
+ * An hourly price observed from a source (price file, signals file, an API). Zero is refused: no
+ * machine is free, and a $0 price would let any number of VMs fit any budget. The ceiling is far
+ * above any real VM (the largest GPU machines cost about $100/h).
+ */
+export const hourPriceUsd = z.number().positive("must be a price above $0 per hour: no machine is free").max(1000, "must be at most $1000 per hour");
+/** A budget or limit in USD a person sets: bounded so a typo cannot switch the limit off. */
+export const limitUsd = (max: number) => usd.max(max, `must be at most ${max} USD (a larger value would switch the limit off)`);
 
 /** GCE resource names: lowercase letter first, then letters, digits, hyphens; at most 63 characters. */
 export const gceName = z

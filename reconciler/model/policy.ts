@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { gcpZone, labelValue, machineType, pct, positiveUsd, usd } from "./common";
+import { gcpZone, labelValue, limitUsd, machineType, pct, positiveUsd, usd } from "./common";
 import { PoolPolicySchema } from "./pool";
 import { StandbyPolicySchema } from "./standby";
 
@@ -26,7 +26,7 @@ export const BurstPolicySchema = z.strictObject({
   /** Cap on burst VMs alive at once. */
   maxConcurrent: z.int().min(0).max(100).default(2),
   /** Spend today (UTC) plus the projection of every burst VM to the end of the day stays under this. */
-  dailyBudgetUsd: usd.default(5),
+  dailyBudgetUsd: limitUsd(10_000).default(5),
   maxLifetimeHours: z.number().positive().max(168).default(3),
   idleTimeoutMinutes: z.number().positive().max(10080).default(30),
   /** Pools priced above this per hour are never used. */
@@ -52,9 +52,9 @@ export const BurstPolicySchema = z.strictObject({
 
 export const SignalsPolicySchema = z.strictObject({
   /** The newest pressure sample must be at most this old, or burst fails closed (no scale-up). */
-  maxPressureAgeSeconds: z.int().min(1).default(300),
+  maxPressureAgeSeconds: z.int().min(1).max(3600, "must be at most 3600 s: older pressure says nothing about now").default(300),
   /** A price observed longer ago than this is not used (list prices change about monthly). */
-  maxPriceAgeHours: z.number().positive().default(840),
+  maxPriceAgeHours: z.number().positive().max(8760, "must be at most 8760 h (a year)").default(840),
   /** Live sampling of this machine's memory: how many samples, how far apart. */
   pressureSampleCount: z.int().min(1).max(60).default(3),
   pressureSampleIntervalMs: z.int().min(0).max(60000).default(500),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { gceName, gcpZone, isoTime, machineType, pct, usd } from "./common";
+import { gceName, gcpZone, hourPriceUsd, isoTime, machineType, pct, usd } from "./common";
 import { PoolObservedSchema, UsageSchema } from "./pool";
 import { StandbyObservedSchema, VastOfferSchema } from "./standby";
 
@@ -23,8 +23,8 @@ export const PriceRecordSchema = z.strictObject({
   machineType,
   vcpu: z.number().positive(),
   ramGb: z.number().positive(),
-  spotHourUsd: usd,
-  onDemandHourUsd: usd,
+  spotHourUsd: hourPriceUsd,
+  onDemandHourUsd: hourPriceUsd,
   /** When the price was observed; absent means at the signals' own `at`. */
   at: isoTime.optional(),
 });

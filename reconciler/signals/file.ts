@@ -8,14 +8,22 @@ import { problemsFromZod } from "../config/issues";
  * Reads and validates a signals file (`--signals FILE.json`). Strict JSON; a NaN or Infinity (as
  * Python's json.dumps writes them) is reported at its field rather than as a bare syntax error.
  */
-export function readSignalsFile(file: string): Signals {
+/** How far a signals file's time may run ahead of this machine's clock (clock skew), in ms. */
+const MAX_FUTURE_MS = 5 * 60_000;
+
+export function readSignalsFile(file: string, nowMs: number = Date.now()): Signals {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
     throw new InputError("--signals", [{ field: "--signals", message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
   }
-  return parseSignalsText(text, file);
+  const signals = parseSignalsText(text, file);
+  if (Date.parse(signals.at) > nowMs + MAX_FUTURE_MS) {
+    const problem = { field: `${file}: at`, message: `${signals.at} is in the future (this machine's clock says ${new Date(nowMs).toISOString()}): a plan cannot be made from signals not yet seen` };
+    throw new InputError(`signals file ${file}`, [problem]);
+  }
+  return signals;
 }
 
 export function parseSignalsText(text: string, file: string): Signals {

@@ -50,7 +50,22 @@ test("cli plan: a NaN price exits 2 naming the field", () => {
 });
 
 test("cli plan: a negative price exits 2 naming the field", () => {
-  expectBadInput({ signals: goodSignals({ prices: [price({ spotHourUsd: -0.01 })] }), field: /prices\[0\]\.spotHourUsd: must be a non-negative amount/ });
+  expectBadInput({ signals: goodSignals({ prices: [price({ spotHourUsd: -0.01 })] }), field: /prices\[0\]\.spotHourUsd: must be a price above \$0 per hour/ });
+});
+
+test("cli plan: a $0 price (which would fit any number of VMs in any budget) exits 2 naming the field", () => {
+  expectBadInput({ signals: goodSignals({ prices: [price({ spotHourUsd: 0 })] }), field: /prices\[0\]\.spotHourUsd: must be a price above \$0 per hour: no machine is free/ });
+});
+
+test("cli plan: a signals time in the future exits 2", () => {
+  expectBadInput({ signals: goodSignals({ at: "2030-01-01T00:00:00.000Z", pressure: { samples: samples("2030-01-01T00:00:00.000Z", [90, 90, 90]) } }), field: /: at: 2030-01-01T00:00:00\.000Z is in the future/ });
+});
+
+test("cli plan: limits that would switch a check off, or a hex number, exit 2 naming the variable", () => {
+  expectBadInput({ env: { FLEET_BURST_DAILY_BUDGET_USD: "1e308" }, field: /FLEET_BURST_DAILY_BUDGET_USD: must be a decimal number/ });
+  expectBadInput({ env: { FLEET_BURST_DAILY_BUDGET_USD: "100000" }, field: /FLEET_BURST_DAILY_BUDGET_USD \(fleet:policy\.burst\.dailyBudgetUsd\): must be at most 10000 USD/ });
+  expectBadInput({ env: { FLEET_SIGNALS_MAX_PRESSURE_AGE_SECONDS: "999999999" }, field: /\(fleet:policy\.signals\.maxPressureAgeSeconds\): must be at most 3600 s/ });
+  expectBadInput({ env: { FLEET_BURST_MAX_CONCURRENT: "0x10" }, field: /FLEET_BURST_MAX_CONCURRENT: must be a decimal number such as 2 or 0\.25, got '0x10'/ });
 });
 
 test("cli plan: a missing price exits 2 naming the field", () => {

@@ -8,6 +8,7 @@ import pino from "pino";
 import { Scheduler } from "../../reconciler/schedule";
 import { lockStack, StackLockedError } from "../../reconciler/lock";
 import { ReconcilerMetrics } from "../../reconciler/metrics";
+import { FleetError } from "../../reconciler/errors";
 import type { CycleResult } from "../../reconciler/loop";
 import { buildPlan } from "../../reconciler/plan";
 import { EMPTY_DESIRED } from "../../reconciler/model";
@@ -128,5 +129,14 @@ test("metrics: cycles, decisions, drift, failures and spend are served on 127.0.
     assert.equal((await fetch(`http://127.0.0.1:${server.port}/other`)).status, 404);
   } finally {
     await server.close();
+  }
+});
+
+test("metrics: a port already in use is a clear error naming the setting, not a crash", async () => {
+  const first = await new ReconcilerMetrics().serve(0);
+  try {
+    await assert.rejects(new ReconcilerMetrics().serve(first.port), (e: Error) => e instanceof FleetError && /reconcile\.metricsPort: 127\.0\.0\.1:\d+ is already in use .* set reconcile\.metricsPort \(FLEET_RECONCILE_METRICS_PORT\)/.test(e.message));
+  } finally {
+    await first.close();
   }
 });
