@@ -59,12 +59,20 @@ export async function observeAwsPool(pool: DesiredPool, stack: string, clients: 
   return { actual: { instanceId, state: STATES[inst.State?.Name ?? ""] ?? "pending", interruption }, usage };
 }
 
+const ALIGNMENT_SECONDS = 300;
+
+/** The p-th percentile (nearest rank) of the values. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 const GCP_STATES: Record<string, PoolObserved["state"]> = { PROVISIONING: "pending", STAGING: "pending", RUNNING: "running", STOPPING: "stopped", SUSPENDING: "stopped", SUSPENDED: "stopped", TERMINATED: "stopped" };
 
 /**
  * The GCP pool instance (by its name, which follows from the pool) and its usage from Cloud
  * Monitoring: CPU utilization p95 (compute.googleapis.com, a fraction) and, when the Ops Agent
- * reports it, memory percent used p95, each as one p95 over the window. A 404 is "missing".
+ * reports it, memory percent used p95, each the p95 of the window's 5-minute means. A 404 is "missing".
  */
 export async function observeGcpPool(pool: DesiredPool, auth: GcpAuth, bases: { compute: string; monitoring: string }, atMs: number, windowHours = 24): Promise<PoolObservation> {
   const zone = poolGcpZone(pool);
@@ -77,18 +85,20 @@ export async function observeGcpPool(pool: DesiredPool, auth: GcpAuth, bases: { 
     throw e;
   }
   const state = GCP_STATES[inst.status ?? ""] ?? "pending";
+  // Both metrics are GAUGE DOUBLE; Monitoring's ALIGN_PERCENTILE_* aligners take distribution values
+  // only (monitoring.v3 Aligner). So: 5-minute means, and the p95 over them computed here.
   const p95 = async (metricFilter: string, scale: number): Promise<number | null> => {
     const q = new URLSearchParams({
       filter: `${metricFilter} AND resource.labels.instance_id="${inst.id ?? ""}"`,
       "interval.startTime": new Date(atMs - windowHours * 3_600_000).toISOString(),
       "interval.endTime": new Date(atMs).toISOString(),
-      "aggregation.alignmentPeriod": `${windowHours * 3600}s`,
-      "aggregation.perSeriesAligner": "ALIGN_PERCENTILE_95",
+      "aggregation.alignmentPeriod": `${ALIGNMENT_SECONDS}s`,
+      "aggregation.perSeriesAligner": "ALIGN_MEAN",
     });
     const r = await gcpCall(bases.monitoring, auth, "GET", `v3/projects/${auth.project}/timeSeries?${q}`);
     const values = (r.timeSeries ?? []).flatMap((ts: any) => (ts.points ?? []).map((p: any) => Number(p.value?.doubleValue ?? p.value?.int64Value)));
     const finite = values.filter((v: number) => Number.isFinite(v));
-    return finite.length ? Math.min(100, Math.max(0, Math.max(...finite) * scale)) : null;
+    return finite.length ? Math.min(100, Math.max(0, percentile(finite, 95) * scale)) : null;
   };
   const [cpu, mem] = await Promise.all([
     p95('metric.type="compute.googleapis.com/instance/cpu/utilization"', 100),

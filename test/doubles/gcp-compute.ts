@@ -1,4 +1,5 @@
 import * as http from "node:http";
+import { alignerRefusal } from "./monitoring-aligners";
 
 /**
  * A local HTTP server speaking the Compute Engine v1 REST shapes the sweep uses: aggregated lists of
@@ -16,7 +17,10 @@ export class GcpComputeDouble {
   calls: { method: string; path: string }[] = [];
   /** Instances for GET zones/{z}/instances/{name}: {id, status}. */
   instances: Record<string, { id: string; status: string }> = {};
-  /** Cloud Monitoring v3 timeSeries.list: points per metric type (served at /v3/projects/{p}/timeSeries). */
+  /**
+   * Cloud Monitoring v3 timeSeries.list: the aligned points per metric type (served at
+   * /v3/projects/{p}/timeSeries); the aligner is checked against the discovery document (monitoring-aligners.ts).
+   */
   series: Record<string, number[]> = {};
   pageSize = 2;
   private server?: http.Server;
@@ -43,7 +47,8 @@ export class GcpComputeDouble {
     if (req.headers.authorization !== `Bearer ${this.token}`) return this.send(res, 401, { error: { code: 401, message: "Request had invalid authentication credentials." } });
     if (req.method === "GET" && url.pathname === `/v3/projects/${this.project}/timeSeries`) {
       const type = /metric\.type="([^"]+)"/.exec(url.searchParams.get("filter") ?? "")?.[1] ?? "";
-      if (url.searchParams.get("aggregation.perSeriesAligner") !== "ALIGN_PERCENTILE_95") return this.send(res, 400, { error: { code: 400, message: "expected ALIGN_PERCENTILE_95" } });
+      const refusal = alignerRefusal(url.searchParams.get("aggregation.perSeriesAligner"), type, url.searchParams.get("aggregation.alignmentPeriod"));
+      if (refusal) return this.send(res, 400, { error: { code: 400, message: refusal, status: "INVALID_ARGUMENT" } });
       const points = this.series[type];
       return this.send(res, 200, points ? { timeSeries: [{ metric: { type }, points: points.map((v) => ({ interval: { endTime: "2026-11-22T12:00:00Z" }, value: { doubleValue: v } })) }] } : {});
     }

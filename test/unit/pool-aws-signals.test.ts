@@ -99,6 +99,17 @@ test("live pool observation: the instance found by its tags, interruption from t
   }
 });
 
+test("the Monitoring double refuses what Monitoring refuses: a percentile aligner on a GAUGE DOUBLE metric, a short period, an unknown aligner", async () => {
+  const { alignerRefusal } = await import("../doubles/monitoring-aligners");
+  const cpu = "compute.googleapis.com/instance/cpu/utilization";
+  assert.match(alignerRefusal("ALIGN_PERCENTILE_95", cpu, "86400s") ?? "", /cannot be applied to metrics with kind GAUGE and value type DOUBLE/);
+  assert.match(alignerRefusal("ALIGN_RATE", cpu, "300s") ?? "", /kind GAUGE/);
+  assert.equal(alignerRefusal("ALIGN_MEAN", cpu, "300s"), null);
+  assert.equal(alignerRefusal("ALIGN_MAX", cpu, "300s"), null);
+  assert.match(alignerRefusal("ALIGN_MEAN", cpu, "30s") ?? "", /at least 60 seconds/);
+  assert.match(alignerRefusal("ALIGN_P95", cpu, "300s") ?? "", /Invalid value at 'aggregation.per_series_aligner'/);
+});
+
 test("live pool observation on GCP: the instance by its name, CPU and memory p95 from Cloud Monitoring; 404 is missing", async () => {
   const { GcpComputeDouble } = await import("../doubles/gcp-compute");
   const { observeGcpPool } = await import("../../reconciler/signals/pool-live");
@@ -110,9 +121,13 @@ test("live pool observation on GCP: the instance by its name, CPU and memory p95
     const pool = { provider: "gcp" as const, region: "us-central1", zone: "", instanceType: "n2-standard-4", vcpu: 4, ramGb: 16, market: "spot" as const, hourUsd: 0.05, since: "2026-11-22T08:00:00.000Z" };
     const auth = { project: "proj-test", token: "gcp-test-token" };
     gcp.instances[poolInstanceName(pool)] = { id: "4455", status: "RUNNING" };
-    gcp.series = { "compute.googleapis.com/instance/cpu/utilization": [0.41, 0.87], "agent.googleapis.com/memory/percent_used": [55] };
+    // 5-minute means over the window: 20 points from 1% to 20% CPU; the p95 of them is the 19th (19%).
+    const cpu = Array.from({ length: 20 }, (_, i) => (i + 1) / 100);
+    gcp.series = { "compute.googleapis.com/instance/cpu/utilization": cpu, "agent.googleapis.com/memory/percent_used": [55] };
     const seen = await observeGcpPool(pool, auth, { compute, monitoring }, AT);
-    assert.deepEqual(seen, { actual: { instanceId: poolInstanceName(pool), state: "running", interruption: "none" }, usage: { cpuP95Pct: 87, memP95Pct: 55, netP95Mbps: null } });
+    assert.deepEqual(seen, { actual: { instanceId: poolInstanceName(pool), state: "running", interruption: "none" }, usage: { cpuP95Pct: 19, memP95Pct: 55, netP95Mbps: null } });
+    const monitoringCalls = gcp.calls.filter((c) => c.path.startsWith("/v3/"));
+    assert.ok(monitoringCalls.every((c) => c.path.includes("aggregation.perSeriesAligner=ALIGN_MEAN") && c.path.includes("aggregation.alignmentPeriod=300s")));
     assert.ok(gcp.calls.some((c) => c.path.startsWith(`/compute/v1/projects/proj-test/zones/us-central1-b/instances/${poolInstanceName(pool)}`)));
     assert.ok(gcp.calls.some((c) => c.path.includes(encodeURIComponent('resource.labels.instance_id="4455"').replace(/%20/g, "+"))));
     delete gcp.instances[poolInstanceName(pool)];
