@@ -1,3 +1,4 @@
+import { readAppliedMirror } from "./config/applied";
 import { loadStackConfig, findProjectRoot, resolveFromRoot, type StackConfig } from "./config/load";
 import { Journal } from "./journal";
 import { JournalBudgetSource, JournalFleetReader } from "./signals/journal-sources";
@@ -51,8 +52,11 @@ function poolObserver(cfg: StackConfig, now: () => number): LiveSources["pool"] 
 }
 
 /** Resolves the stack's configuration (validated) from the project root. */
+/** The stack's config; its desired fleet is the applied one last seen from the backend, when known. */
 export function stackContext(stack: string, env: NodeJS.ProcessEnv = process.env): StackConfig {
-  return loadStackConfig(findProjectRoot(), stack, env);
+  const cfg = loadStackConfig(findProjectRoot(), stack, env);
+  const applied = readAppliedMirror(cfg.root, cfg.stack);
+  return applied ? { ...cfg, desired: applied } : cfg;
 }
 
 export function journalPath(cfg: StackConfig): string {

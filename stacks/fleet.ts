@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
+import { DESIRED_OUTPUT } from "../reconciler/config/applied";
 import { validateFleetConfig } from "../reconciler/config/load";
 import type { DesiredFleet, FleetPolicy } from "../reconciler/model";
 import { BurstPool } from "./burst";
@@ -8,14 +9,28 @@ import { SpotPool } from "./pool";
 import { StandbyPair } from "./standby";
 
 /**
- * Reads and validates `fleet:policy` and `fleet:desired` (FLEET_* overrides apply, as in the CLI).
- * FLEET_DESIRED_FILE, when set, supplies the desired fleet instead: the reconciler previews a
- * candidate this way without writing it to the stack's config.
+ * Reads and validates `fleet:policy` and the desired fleet (FLEET_* overrides apply, as in the CLI).
+ * The desired fleet is, in order: FLEET_DESIRED_FILE (the reconciler's candidate, for a preview or an
+ * update), else the fleet this stack's last update applied (`applied`: its `fleetDesired` output,
+ * reconciler/config/applied.ts), else `fleet:desired` from the stack's config (the first update).
  */
-export function readFleetConfig(env: NodeJS.ProcessEnv = process.env): { policy: FleetPolicy; desired: DesiredFleet } {
+export function readFleetConfig(env: NodeJS.ProcessEnv = process.env, applied?: string): { policy: FleetPolicy; desired: DesiredFleet } {
   const cfg = new pulumi.Config("fleet");
-  const rawDesired = env.FLEET_DESIRED_FILE ? JSON.parse(fs.readFileSync(env.FLEET_DESIRED_FILE, "utf8")) : cfg.getObject("desired");
+  const rawDesired = env.FLEET_DESIRED_FILE
+    ? JSON.parse(fs.readFileSync(env.FLEET_DESIRED_FILE, "utf8"))
+    : applied !== undefined
+      ? JSON.parse(applied)
+      : cfg.getObject("desired");
   return validateFleetConfig({ label: `stack ${pulumi.getStack()}`, rawPolicy: cfg.getObject("policy"), rawDesired, env, what: "fleet stack configuration" });
+}
+
+/** The desired fleet this stack's last update applied (its own output), or undefined before the first. */
+export async function lastAppliedDesired(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (env.FLEET_DESIRED_FILE) return undefined; // the candidate wins; no need to look
+  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+  const out = await self.getOutputDetails(DESIRED_OUTPUT);
+  const value = out.value ?? out.secretValue;
+  return typeof value === "string" ? value : undefined;
 }
 
 /** Declares one component per area from the desired fleet. */

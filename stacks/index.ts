@@ -1,11 +1,18 @@
 // The Pulumi program: `pulumi up` from CI and the reconciler's Automation API stacks both run this.
-import { defineFleet, readFleetConfig } from "./fleet";
+// Its desired fleet: the reconciler's candidate, else what this stack last applied (one source of
+// truth in the backend), else fleet:desired for the first update (stacks/fleet.ts readFleetConfig).
+import { DESIRED_OUTPUT } from "../reconciler/config/applied";
+import { defineFleet, lastAppliedDesired, readFleetConfig } from "./fleet";
 
-const { policy, desired } = readFleetConfig();
-const fleet = defineFleet(desired, policy);
-
-export const burstVmNames = fleet.burst.vmNames;
-export const burstServiceAccount = fleet.burst.serviceAccountEmail;
-export const hpcNodes = fleet.hpc?.nodes;
-export const poolInstanceId = fleet.pool?.instanceId;
-export const poolInterruptionQueueUrl = fleet.pool?.interruptionQueueUrl;
+export = (async () => {
+  const { policy, desired } = readFleetConfig(process.env, await lastAppliedDesired());
+  const fleet = defineFleet(desired, policy);
+  return {
+    burstVmNames: fleet.burst.vmNames,
+    burstServiceAccount: fleet.burst.serviceAccountEmail,
+    ...(fleet.hpc ? { hpcNodes: fleet.hpc.nodes } : {}),
+    ...(fleet.pool ? { poolInstanceId: fleet.pool.instanceId, poolInterruptionQueueUrl: fleet.pool.interruptionQueueUrl } : {}),
+    // What this update applies: the next update, CI and a plain `pulumi up` start from it.
+    [DESIRED_OUTPUT]: JSON.stringify(desired),
+  };
+})();

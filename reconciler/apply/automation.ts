@@ -2,10 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CommandError, ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
-import { loadStackConfig, DESIRED_KEY, type StackConfig } from "../config/load";
+import { DESIRED_OUTPUT, writeAppliedMirror } from "../config/applied";
+import { problemsFromZod } from "../config/issues";
+import { loadStackConfig, type StackConfig } from "../config/load";
 import { findPulumiCli } from "../engine";
 import { EngineMissingError, InputError } from "../errors";
-import type { DesiredFleet } from "../model";
+import { DesiredFleetSchema, type DesiredFleet } from "../model";
 import { EngineEventReader, failureCause, mandatoryViolations, resourceName, stripColors, type EngineRun } from "./events";
 import { ensureProgramTypeChecked } from "./typecheck";
 import { engineLocks, planPendingCreates, staleLocks, undoLibvirtCreate, type PendingOperation } from "./recovery";
@@ -68,8 +70,21 @@ export class AutomationApplier implements Applier {
     return this.stack.workspace as LocalWorkspace;
   }
 
+  /**
+   * The fleet the stack's last update applied: its `fleetDesired` output in the backend (the one
+   * source of truth, config/applied.ts); before the first update, `fleet:desired` from the stack file.
+   * Mirrored locally for reads that do not open the engine.
+   */
   async appliedDesired(): Promise<DesiredFleet> {
-    return loadStackConfig(this.cfg.root, this.cfg.stack).desired;
+    const out = (await this.stack.outputs())[DESIRED_OUTPUT];
+    let desired: DesiredFleet;
+    if (typeof out?.value === "string") {
+      const parsed = DesiredFleetSchema.safeParse(JSON.parse(out.value));
+      if (!parsed.success) throw new InputError("the stack's applied fleet", problemsFromZod(`stack ${this.cfg.stack}: output ${DESIRED_OUTPUT}`, parsed.error));
+      desired = parsed.data;
+    } else desired = loadStackConfig(this.cfg.root, this.cfg.stack).desired;
+    writeAppliedMirror(this.cfg.root, this.cfg.stack, desired);
+    return desired;
   }
 
   async stackVersion(): Promise<number> {
@@ -98,30 +113,40 @@ export class AutomationApplier implements Applier {
     return run.changes;
   }
 
-  async preview(desired: DesiredFleet): Promise<PreviewSummary> {
-    // The candidate reaches the program through FLEET_DESIRED_FILE, so previewing writes no config.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-preview-"));
+  /** Runs `fn` with the candidate handed to the program through FLEET_DESIRED_FILE (no config is written). */
+  private async withCandidate<T>(desired: DesiredFleet, fn: () => Promise<T>): Promise<T> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-desired-"));
     const file = path.join(dir, "desired.json");
     fs.writeFileSync(file, JSON.stringify(desired), { mode: 0o600 });
     this.ws.envVars.FLEET_DESIRED_FILE = file;
     try {
-      const { value, run } = await engineRun("preview", "the preview", (onEvent) => this.stack.preview({ policyPacks: [this.policyPack], onEvent }));
-      return { counts: value.changeSummary as Record<string, number>, changes: run.changes, policy: run.policy };
+      return await fn();
     } finally {
       delete this.ws.envVars.FLEET_DESIRED_FILE;
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
 
+  async preview(desired: DesiredFleet): Promise<PreviewSummary> {
+    return this.withCandidate(desired, async () => {
+      const { value, run } = await engineRun("preview", "the preview", (onEvent) => this.stack.preview({ policyPacks: [this.policyPack], onEvent }));
+      return { counts: value.changeSummary as Record<string, number>, changes: run.changes, policy: run.policy };
+    });
+  }
+
+  /**
+   * Updates the stack to `desired`. The program exports it as `fleetDesired`, so a successful update
+   * records it in the backend with the resources; nothing is written to the stack file.
+   */
   async up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
     // An update over pending creates would make those objects again ("already exists"): recover first.
     const pending = await this.pendingOperations();
     if (pending.length) throw new PendingOperationsError(pending);
     const before = await this.appliedDesired();
-    await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(desired) });
     try {
       const opts = { refresh: true, policyPacks: [this.policyPack] };
-      const { value: r, run } = await engineRun("update", "the update", (onEvent) => this.stack.up({ ...opts, onEvent }), onProgress);
+      const { value: r, run } = await this.withCandidate(desired, () => engineRun("update", "the update", (onEvent) => this.stack.up({ ...opts, onEvent }), onProgress));
+      writeAppliedMirror(this.cfg.root, this.cfg.stack, desired);
       const outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
       return { counts: (r.summary.resourceChanges ?? {}) as Record<string, number>, changes: run.changes, outputs };
     } catch (e) {
@@ -130,11 +155,23 @@ export class AutomationApplier implements Applier {
       } catch (rollback) {
         const why = rollback instanceof Error ? rollback.message : String(rollback);
         this.log(`the new hpc cluster could not be rolled back (${why}); \`fleet recover\` works from what the state records`);
-      } finally {
-        await this.stack.setConfig(DESIRED_KEY, { value: JSON.stringify(before) });
       }
+      if (!(e instanceof StackBusyError)) {
+        // A failed update still records its fleet as the stack's output; the applied fleet is the one before.
+        await this.recordApplied(before).catch((re: unknown) => this.log(`could not record the applied fleet back (${re instanceof Error ? re.message.split("\n")[0] : String(re)}); \`fleet drift\` shows what differs`));
+      }
+      await this.appliedDesired().catch(() => undefined); // the mirror follows what the backend holds now
       throw e;
     }
+  }
+
+  /**
+   * Records `desired` as the applied fleet without touching any resource: an update that targets only
+   * the stack itself, so only its outputs change (checked on the engine: no other step runs).
+   */
+  private async recordApplied(desired: DesiredFleet): Promise<void> {
+    const stackUrn = `urn:pulumi:${this.cfg.stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${this.cfg.stack}`;
+    await this.withCandidate(desired, () => engineRun("update", "recording the applied fleet", (onEvent) => this.stack.up({ target: [stackUrn], onEvent })));
   }
 
   private get policyPack(): string {

@@ -10,6 +10,7 @@ import { gatherSignals } from "../../reconciler/signals/gather";
 import { missingSecretsProvider } from "../../reconciler/apply/automation";
 import { PolicyBlockedError, type Applier, type PreviewSummary } from "../../reconciler/apply/types";
 import type { StackConfig } from "../../reconciler/config/load";
+import type { DesiredFleet } from "../../reconciler/model";
 import { openApplier } from "./engine";
 
 export interface PlanOptions {
@@ -49,6 +50,9 @@ export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LI
   // A signals file is validated before anything is opened or written.
   const fileSignals = opts.signals ? readSignalsFile(opts.signals) : undefined;
 
+  // The engine, when it is set up, first: the plan starts from the fleet the stack applied (backend).
+  const opened = await openForPlan(cfg, engineSeam);
+  const applied = opened.applied ?? cfg.desired;
   const journal = Journal.open(journalPath(cfg));
   try {
     const now = () => Date.now();
@@ -58,8 +62,8 @@ export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LI
       (await gatherSignals(liveSources(cfg, journal, now), now, (source, err) => process.stderr.write(`fleet: ${source} signal unavailable (${String(err)}); failing closed\n`)));
     const source = opts.signals ? `file:${path.basename(opts.signals)}` : "live";
     const plan = opts.applied
-      ? manualPlan({ stack: cfg.stack, atIso: signals.at, previous: cfg.desired, desired: cfg.desired, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision: { area: "burst", kind: "noop", reason: "--applied: the applied desired fleet, unchanged, previewed with this revision's code", from: null, to: null } })
-      : buildPlan({ stack: cfg.stack, source, signals, policy: cfg.policy, previous: cfg.desired });
+      ? manualPlan({ stack: cfg.stack, atIso: signals.at, previous: applied, desired: applied, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision: { area: "burst", kind: "noop", reason: "--applied: the applied desired fleet, unchanged, previewed with this revision's code", from: null, to: null } })
+      : buildPlan({ stack: cfg.stack, source, signals, policy: cfg.policy, previous: applied });
 
     if (!fileSignals && !opts.applied) journal.recordPressureSamples(signals.pressure.samples);
     journal.recordPlan({ at: plan.at, stack: plan.stack, source, desired: plan.desired, decisions: plan.decisions, costs: plan.costs, signalsDigest: plan.signalsDigest }, new Date().toISOString());
@@ -67,7 +71,7 @@ export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LI
     // With the engine: the Pulumi preview of this plan (under the policy pack) and the stack's version,
     // so `fleet apply --plan` can refuse a plan the stack has moved past. A preview the policy pack
     // blocks exits 4 with each violation; any other engine failure exits 1 with the engine's cause.
-    const engine = await previewWithEngine(cfg, plan, engineSeam);
+    const engine = await previewWithEngine(plan, opened);
     const artifact = planArtifact(plan, engine.preview, engine.stackVersion, engine.error ?? null);
 
     if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(artifact, null, 2) + "\n");
@@ -91,14 +95,31 @@ interface EnginePreview {
   exitCode: number;
 }
 
-async function previewWithEngine(cfg: StackConfig, plan: Plan, seam: PlanEngine): Promise<EnginePreview> {
+interface OpenedEngine {
+  applier?: Applier;
+  applied?: DesiredFleet;
+  /** Why there is no preview: the engine is not set up here (exit 0), or it failed to open (its exit). */
+  skipped?: string;
+  failure?: FleetError;
+}
+
+async function openForPlan(cfg: StackConfig, seam: PlanEngine): Promise<OpenedEngine> {
   const unavailable = seam.unavailable();
-  if (unavailable) {
-    const note = `preview: skipped, ${unavailable}`;
-    return { preview: null, stackVersion: null, note, exitCode: EXIT.ok };
-  }
+  if (unavailable) return { skipped: unavailable };
   try {
     const applier = await seam.open(cfg, "the preview of fleet plan");
+    return { applier, applied: await applier.appliedDesired() };
+  } catch (e) {
+    if (e instanceof FleetError) return { failure: e };
+    throw e;
+  }
+}
+
+async function previewWithEngine(plan: Plan, opened: OpenedEngine): Promise<EnginePreview> {
+  if (opened.skipped) return { preview: null, stackVersion: null, note: `preview: skipped, ${opened.skipped}`, exitCode: EXIT.ok };
+  try {
+    if (opened.failure) throw opened.failure;
+    const applier = opened.applier!;
     const preview = await applier.preview(plan.desired);
     const counts = Object.entries(preview.counts).map(([k, v]) => `${v} ${k}`).join(", ") || "no changes";
     const advisories = preview.policy.map((p) => `${p.policy} (${p.level}): ${p.message}`).join("; ");

@@ -1,6 +1,6 @@
 import { describe, test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -64,15 +64,18 @@ describe("Automation API against the real engine", { timeout: 600_000 }, () => {
     assert.deepEqual(await applier.pendingOperations(), []);
   });
 
-  test("preview does not write fleet:desired; up does", async () => {
+  test("preview writes nothing; up records the applied fleet in the backend, not in the stack file, and a plain pulumi preview converges on it", async () => {
     const desired: DesiredFleet = { ...EMPTY_DESIRED, hpc: hpc() };
     const before = fs.readFileSync(stackFile, "utf8");
     const p = await applier.preview(desired);
     assert.ok((p.counts.create ?? 0) >= 8, JSON.stringify(p.counts)); // pool, network, 3 volumes, 3 domains, component
-    assert.equal(fs.readFileSync(stackFile, "utf8"), before);
     await applier.up(desired);
-    assert.deepEqual(loadStackConfig(REPO, stack, {}).desired.hpc, desired.hpc);
+    assert.equal(fs.readFileSync(stackFile, "utf8"), before, "the stack file is only the first update's input");
+    assert.deepEqual((await applier.appliedDesired()).hpc, desired.hpc);
     for (const n of [`${s!.prefix}-ctl`, `${s!.prefix}-node-1`, `${s!.prefix}-node-2`]) assert.equal(execFileSync("virsh", ["-c", URI, "domstate", n], { encoding: "utf8" }).trim(), "running");
+    // What CI or a person runs: `pulumi preview` with no candidate reads the fleet this stack applied.
+    const plain = spawnSync("pulumi", ["preview", "--stack", stack, "--non-interactive", "--expect-no-changes"], { cwd: REPO, env, encoding: "utf8" });
+    assert.equal(plain.status, 0, plain.stdout + plain.stderr);
   });
 
   test("a node destroyed by hand is infrastructure drift, and up restores it", async () => {

@@ -1,10 +1,9 @@
 import { describe, test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { loadStackConfig } from "../../reconciler/config/load";
 import { sweepLibvirt } from "../../reconciler/hpc/sweep";
 import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../../scripts/lib/libvirt-scratch";
 import { REPO } from "../helpers";
@@ -49,6 +48,11 @@ describe("hpc on the real engine and libvirtd", { timeout: 900_000 }, () => {
     const r = await fleet(["--stack", stack, ...args], env);
     if (expect !== "any") assert.equal(r.code, expect, `fleet ${args.join(" ")} -> ${r.code}\n${r.stdout}\n${r.stderr}`);
     return r;
+  };
+
+  const appliedOutput = (): string | undefined => {
+    const r = spawnSync("pulumi", ["stack", "output", "fleetDesired", "--stack", stack], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8" });
+    return r.status === 0 ? r.stdout.trim() : undefined;
   };
 
   /** Every libvirt object of the cluster is in the stack's state, and nothing is pending or locked. */
@@ -130,8 +134,9 @@ describe("hpc on the real engine and libvirtd", { timeout: 900_000 }, () => {
         await run(["recover", "--yes"]);
         await run(["reconcile", "--once", "--mode", "auto"]);
       } else assert.equal(next.code, 0, next.stdout + next.stderr);
-      // A killed fleet had written the new cluster as desired; a surviving one put the old fleet back.
-      const wanted = loadStackConfig(REPO, stack, {}).desired.hpc;
+      // The applied fleet lives in the backend (the stack's fleetDesired output): a killed update may
+      // have recorded the new cluster there; a surviving fleet records the fleet before it back.
+      const wanted = JSON.parse(appliedOutput() ?? "{}").hpc;
       const names = list("list", "--all", "--name").filter((n) => n.startsWith(s!.prefix)).sort();
       assert.deepEqual(names, wanted ? [...domains()].sort() : []);
       for (const d of names) assert.equal(virsh("domstate", d), "running");

@@ -17,7 +17,7 @@ const cycle = fc.record({
   ),
   swap: fc.oneof({ arbitrary: fc.double({ min: 0, max: 49, noNaN: true }), weight: 4 }, fc.double({ min: 50, max: 100, noNaN: true })),
   spendStep: fc.double({ min: 0, max: 3, noNaN: true }),
-  prices: fc.array(fc.record({ region: fc.constantFrom(...REGIONS), spot: fc.double({ min: 0, max: 2, noNaN: true }) }), { maxLength: 4 }),
+  prices: fc.array(fc.record({ region: fc.constantFrom(...REGIONS), spot: fc.double({ min: 0.001, max: 2, noNaN: true }) }), { maxLength: 4 }),
   preempt: fc.boolean(),
   busy: fc.boolean(),
 });

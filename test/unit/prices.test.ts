@@ -35,11 +35,12 @@ test("prices: the source returns the history window at or before the clock (no l
 });
 
 test("prices: bad rows are rejected with file and line, never used", () => {
-  const text = [HEADER, "2025-06-26T04:17:16Z,e2-standard-4,us-west4,4,16,,,0.15,0.01", "2025-06-26T04:17:16Z,e2-standard-4,us-east1,4,16,,,0.15,-1", "2025-06-26T04:17:16Z,e2-standard-4,us-east4,4,16,,,0.15,", "short,row"].join("\n");
+  const text = [HEADER, "2025-06-26T04:17:16Z,e2-standard-4,us-west4,4,16,,,0.15,0.01", "2025-06-26T04:17:16Z,e2-standard-4,us-east1,4,16,,,0.15,-1", "2025-06-26T04:17:16Z,e2-standard-4,us-east4,4,16,,,0.15,", "short,row", "2025-06-26T04:17:16Z,e2-standard-4,us-west1,4,16,,,0.15,0"].join("\n");
   assert.throws(() => parseGcpWeeklyCsv(text, "p.csv"), (e: Error) => {
-    assert.match(e.message, /p\.csv:3 spotHourUsd: must be a non-negative amount/);
+    assert.match(e.message, /p\.csv:3 spotHourUsd: must be a price above \$0 per hour/);
     assert.match(e.message, /p\.csv:4 spotHourUsd/);
     assert.match(e.message, /p\.csv:5: has 2 columns, expected 9/);
+    assert.match(e.message, /p\.csv:6 spotHourUsd: must be a price above \$0 per hour: no machine is free/);
     return true;
   });
   assert.throws(() => parseGcpWeeklyCsv("a,b\n", "h.csv"), /h\.csv:1: header must be/);
