@@ -82,6 +82,8 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   if (mandatory.length) {
     const reasons = mandatory.map((v) => `${v.policy}: ${v.message}${v.urn ? ` (${v.urn})` : ""}`);
     if (write) journal.recordEvent({ at: nowIso(), stack, kind: "blocked-by-policy", detail: reasons });
+    // In review mode the reviewer sees the blocked plan and each violation in its artifact.
+    if (write && opts.mode === "review") deps.writeReview(plan, preview, await applier.stackVersion());
     return { ...base, outcome: "blocked", reasons, preview };
   }
 
@@ -142,6 +144,12 @@ export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">,
     if (e instanceof StackBusyError) {
       journal.recordApply({ stack, planId, startedAt, finishedAt, status: "skipped", summary: { reason: e.message } });
       return { ...base, outcome: "skipped-busy", why: e.message };
+    }
+    if (e instanceof PolicyBlockedError) {
+      // The policy pack refused the update: blocked (exit 4, 409), not a failure toward the breaker.
+      const reasons = e.violations.map((v) => `${v.policy}: ${v.message}${v.urn ? ` (${v.urn})` : ""}`);
+      journal.recordEvent({ at: finishedAt, stack, kind: "blocked-by-policy", detail: reasons });
+      return { ...base, outcome: "blocked", reasons, preview: { counts: e.run.summary?.counts ?? {}, changes: e.run.changes, policy: e.run.policy } };
     }
     const error = e instanceof Error ? e.message : String(e);
     const manual: Area[] = [];

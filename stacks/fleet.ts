@@ -24,9 +24,12 @@ export function readFleetConfig(env: NodeJS.ProcessEnv = process.env, applied?: 
   return validateFleetConfig({ label: `stack ${pulumi.getStack()}`, rawPolicy: cfg.getObject("policy"), rawDesired, env, what: "fleet stack configuration" });
 }
 
-/** The desired fleet this stack's last update applied (its own output), or undefined before the first. */
-export async function lastAppliedDesired(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  if (env.FLEET_DESIRED_FILE) return undefined; // the candidate wins; no need to look
+/**
+ * The desired fleet this stack's last update applied (its own output), or undefined before the first.
+ * The reference is made on every run, with a candidate too, so every update and every preview declare
+ * the same resources (the reference and its provider): a preview never shows it as a change.
+ */
+export async function lastAppliedDesired(): Promise<string | undefined> {
   const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
   const out = await self.getOutputDetails(DESIRED_OUTPUT);
   const value = out.value ?? out.secretValue;

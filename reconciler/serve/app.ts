@@ -206,6 +206,7 @@ export function buildApp(deps: ServeDeps): { app: FastifyInstance; jobs: Jobs } 
           settle(p.file, "stale");
           throw new BlockedError(`refused: ${r.refused.join("; ")}; make a new plan`);
         }
+        if (r.result.outcome === "blocked") throw new BlockedError(`blocked by the policy pack: ${r.result.reasons.join("; ")}`);
         if (r.result.outcome !== "applied") throw new FleetError(`apply ${r.result.outcome}${r.result.outcome === "failed" ? `: ${r.result.error}` : ""}`);
         settle(p.file, "applied");
         deps.journal.recordEvent({ at: new Date(deps.now()).toISOString(), stack: cfg.stack, kind: "plan-approved", detail: { planAt: p.plan.at } });
@@ -213,6 +214,7 @@ export function buildApp(deps: ServeDeps): { app: FastifyInstance; jobs: Jobs } 
         return { outcome: "applied" };
       },
       describeError,
+      (e) => errorReply(e).status,
     );
     return reply.code(202).send({ job: job.id });
   });
@@ -243,7 +245,7 @@ export function buildApp(deps: ServeDeps): { app: FastifyInstance; jobs: Jobs } 
   const gpuJob = (kind: string, run: (deps2: Parameters<typeof bootGpu>[0]) => Promise<unknown>) => {
     const vast = vastOr503();
     const cfg = deps.config();
-    return jobs.start(kind, (say) => run({ cfg, vast, journal: () => deps.journal, applier: deps.applier, now: deps.now, say }), describeError);
+    return jobs.start(kind, (say) => run({ cfg, vast, journal: () => deps.journal, applier: deps.applier, now: deps.now, say }), describeError, (e) => errorReply(e).status);
   };
 
   app.post("/api/gpu/boot", mutating, async (req, reply) => {

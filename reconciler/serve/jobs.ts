@@ -10,6 +10,8 @@ export interface Job {
   lines: string[];
   result: unknown;
   error: string | null;
+  /** The HTTP status the failure maps to (409 blocked by budget or policy, 502 Vast, ...), when failed. */
+  status: number | null;
 }
 
 /** In-memory jobs of this server process; the newest `keep` are kept. */
@@ -17,13 +19,13 @@ export class Jobs {
   private readonly jobs = new Map<string, Job>();
   constructor(private readonly now: () => number, private readonly keep = 100) {}
 
-  start(kind: string, run: (say: (line: string) => void) => Promise<unknown>, describeError: (e: unknown) => string): Job {
-    const job: Job = { id: randomUUID(), kind, state: "running", startedAt: new Date(this.now()).toISOString(), finishedAt: null, lines: [], result: null, error: null };
+  start(kind: string, run: (say: (line: string) => void) => Promise<unknown>, describeError: (e: unknown) => string, statusOf: (e: unknown) => number = () => 500): Job {
+    const job: Job = { id: randomUUID(), kind, state: "running", startedAt: new Date(this.now()).toISOString(), finishedAt: null, lines: [], result: null, error: null, status: null };
     this.jobs.set(job.id, job);
     while (this.jobs.size > this.keep) this.jobs.delete(this.jobs.keys().next().value!);
     void run((line) => job.lines.push(line)).then(
       (result) => Object.assign(job, { state: "succeeded", result, finishedAt: new Date(this.now()).toISOString() }),
-      (e) => Object.assign(job, { state: "failed", error: describeError(e), finishedAt: new Date(this.now()).toISOString() }),
+      (e) => Object.assign(job, { state: "failed", error: describeError(e), status: statusOf(e), finishedAt: new Date(this.now()).toISOString() }),
     );
     return job;
   }

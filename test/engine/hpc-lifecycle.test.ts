@@ -113,7 +113,7 @@ describe("hpc on the real engine and libvirtd", { timeout: 900_000 }, () => {
   // lock of the dead process, refuses to update over pending creates, and `fleet recover` undoes them.
   for (const victim of ["fleet", "its pulumi child"] as const) {
     test(`kill -9 of ${victim} during up: nothing unrecorded after recover, no lock blocks the next run`, async () => {
-      await run(["hpc", "destroy", "--force"]);
+      if (JSON.parse(appliedOutput() ?? "{}").hpc) await run(["hpc", "destroy", "--force"]);
       let pid = 0;
       const up = fleet(["--stack", stack, "hpc", "up", "--spec", specFile(true)], env, (c) => (pid = c.pid!));
       await waitFor(() => list("list", "--all", "--name").some((n) => n.startsWith(s!.prefix)), 120_000, "the first domain");

@@ -2,7 +2,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { EngineMissingError } from "../../reconciler/errors";
+import { engineRun } from "../../reconciler/apply/automation";
+import { replay } from "../doubles/engine-events";
 import { auth, setStaleReason, startHarness, TOKEN } from "./harness";
+
+/** The error the real Applier raises for a recorded update that mandatory policies failed. */
+async function blockedByRecordedPolicy(): Promise<Error> {
+  return engineRun("update", "the update", async (onEvent) => {
+    replay("lifecycle/TestSimpleAnalyzeResourceFailure", onEvent);
+    throw new Error("code: 255");
+  }).then(() => new Error("the recorded stream did not fail"), (e: Error) => e);
+}
 
 test("api: health, status of every area, decisions, switches, costs against the budget", async () => {
   const h = await startHarness();
@@ -115,6 +125,7 @@ test("api: approve refuses a plan whose stack moved; reject records it; engine m
     const job = await h.jobs.settled(r.json().job);
     assert.equal(job!.state, "failed");
     assert.match(job!.error!, /refused: the stack was updated since the plan was made \(version 1 -> 5\)/);
+    assert.equal(job!.status, 409);
     assert.equal(h.applier.count("up"), 0);
   } finally {
     await h.close();
@@ -150,6 +161,21 @@ test("api: approve refuses a plan whose stack moved; reject records it; engine m
     const job = await h.jobs.settled(r.json().job);
     assert.match(job!.error!, /the plan was made without the Pulumi engine \(no stack version to hold it to\)/);
     assert.equal(h.applier.count("up"), 0);
+  } finally {
+    await h.close();
+  }
+  h = await startHarness();
+  try {
+    // The engine's update fails with mandatory violations (a recorded stream, replayed through the
+    // real Applier's engineRun): blocked, 409, no failure counted toward the circuit breaker.
+    h.applier.failNext("up", await blockedByRecordedPolicy());
+    const plan = (await h.app.inject("/api/plan")).json();
+    const r = await h.app.inject({ method: "POST", url: "/api/plan/approve", payload: { planAt: plan.at }, headers: auth() });
+    const job = await h.jobs.settled(r.json().job);
+    assert.equal(job!.status, 409);
+    assert.match(job!.error!, /blocked by the policy pack: always-fails: a policy failed/);
+    assert.equal(h.journal.areaState("test", "burst").consecutiveFailures, 0);
+    assert.equal(h.journal.events("test", { kind: "blocked-by-policy" }).length, 1);
   } finally {
     await h.close();
   }
