@@ -26,6 +26,20 @@ export function replay(name: string, onEvent: (e: EngineEvent) => void): void {
 }
 
 /**
+ * The error the real Applier's engineRun raises for a recording whose CLI run failed (as the
+ * Automation API rejects when the CLI exits non-zero after emitting the stream).
+ */
+export async function recordedFailure(kind: "preview" | "update" | "refresh", recording: string): Promise<Error> {
+  return engineRun(kind, `the ${kind}`, async (onEvent) => {
+    replay(recording, onEvent);
+    throw new Error("code: 255");
+  }).then(
+    () => new Error(`the recording ${recording} did not fail`),
+    (e: Error) => e,
+  );
+}
+
+/**
  * An Applier whose preview is a recorded engine stream read through the real Applier's engineRun:
  * a stream whose summary says `failed` rejects, as the Automation API does when the CLI exits non-zero.
  */

@@ -2,17 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { EngineMissingError } from "../../reconciler/errors";
-import { engineRun } from "../../reconciler/apply/automation";
-import { replay } from "../doubles/engine-events";
+import { recordedFailure } from "../doubles/engine-events";
 import { auth, setStaleReason, startHarness, TOKEN } from "./harness";
-
-/** The error the real Applier raises for a recorded update that mandatory policies failed. */
-async function blockedByRecordedPolicy(): Promise<Error> {
-  return engineRun("update", "the update", async (onEvent) => {
-    replay("lifecycle/TestSimpleAnalyzeResourceFailure", onEvent);
-    throw new Error("code: 255");
-  }).then(() => new Error("the recorded stream did not fail"), (e: Error) => e);
-}
 
 test("api: health, status of every area, decisions, switches, costs against the budget", async () => {
   const h = await startHarness();
@@ -168,7 +159,7 @@ test("api: approve refuses a plan whose stack moved; reject records it; engine m
   try {
     // The engine's update fails with mandatory violations (a recorded stream, replayed through the
     // real Applier's engineRun): blocked, 409, no failure counted toward the circuit breaker.
-    h.applier.failNext("up", await blockedByRecordedPolicy());
+    h.applier.failNext("up", await recordedFailure("update", "lifecycle/TestSimpleAnalyzeResourceFailure"));
     const plan = (await h.app.inject("/api/plan")).json();
     const r = await h.app.inject({ method: "POST", url: "/api/plan/approve", payload: { planAt: plan.at }, headers: auth() });
     const job = await h.jobs.settled(r.json().job);

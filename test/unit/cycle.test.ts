@@ -9,8 +9,7 @@ import { Journal } from "../../reconciler/journal";
 import { PendingOperationsError, StackBusyError } from "../../reconciler/apply/types";
 import { EMPTY_DESIRED, type Signals } from "../../reconciler/model";
 import { RecordingApplier } from "../doubles/applier";
-import { replay } from "../doubles/engine-events";
-import { engineRun } from "../../reconciler/apply/automation";
+import { recordedFailure } from "../doubles/engine-events";
 import { policy, price, signals } from "../helpers";
 
 const T0 = Date.parse("2026-11-22T12:00:00.000Z");
@@ -181,10 +180,7 @@ test("cycle: a mandatory policy violation blocks the apply", async () => {
 });
 
 test("cycle: a preview the policy pack fails (the engine's recorded stream) is blocked; in review mode its artifact is written", async () => {
-  const applier = new RecordingApplier().failNext("preview", await engineRun("preview", "the preview", async (onEvent) => {
-    replay("lifecycle/TestSimpleAnalyzeResourceFailure", onEvent);
-    throw new Error("code: 255");
-  }).then(() => new Error("not failed"), (e: Error) => e));
+  const applier = new RecordingApplier().failNext("preview", await recordedFailure("preview", "lifecycle/TestSimpleAnalyzeResourceFailure"));
   const { deps, reviews, journal } = setup({ mems: [90, 90, 90], applier });
   const r = await runCycle(deps, { mode: "review", dryRun: false });
   assert.equal(r.outcome, "blocked");

@@ -7,9 +7,12 @@ import { EngineRunError, PolicyBlockedError } from "../../reconciler/apply/types
 import { EXIT } from "../../reconciler/errors";
 import { planCommand } from "../../scripts/commands/plan";
 import { REPO, tempProject } from "../helpers";
-import { ReplayApplier, recordedEvents, replay } from "../doubles/engine-events";
+import { ReplayApplier, recordedEvents, recordedFailure, replay } from "../doubles/engine-events";
 
-/** Every replay below is a stream the Pulumi engine recorded itself; none is written by hand. */
+/**
+ * Every replay below is a stream the Pulumi engine recorded itself, from
+ * ../shared/data/pulumi-engine-events (test/doubles/engine-events.ts); none is written by hand.
+ */
 function read(kind: "preview" | "update" | "refresh", recording: string) {
   const r = new EngineEventReader(kind);
   replay(recording, r.onEvent);
@@ -63,10 +66,7 @@ describe("policy: mandatory violations fail the run and block it; advisory ones 
     assert.equal(run.policy.length, recordedEvents("lifecycle/TestSimpleAnalyzeResourceMultipleViolations").filter((e) => e.policyEvent).length);
   });
   test("the failed preview becomes PolicyBlockedError (exit 4) naming each violation", async () => {
-    const err = await engineRun("preview", "the preview", async (onEvent) => {
-      replay("lifecycle/TestSimpleAnalyzeResourceFailure", onEvent);
-      throw new Error("code: 255");
-    }).catch((e: unknown) => e);
+    const err = await recordedFailure("preview", "lifecycle/TestSimpleAnalyzeResourceFailure");
     assert.ok(err instanceof PolicyBlockedError);
     assert.equal(err.exitCode, EXIT.blocked);
     assert.match(err.message, /always-fails on resA: a policy failed/);
@@ -75,10 +75,7 @@ describe("policy: mandatory violations fail the run and block it; advisory ones 
 
 describe("failures reach the user as the engine's cause", () => {
   test("a failed refresh read names the resource and the provider's message", async () => {
-    const err = await engineRun("refresh", "the drift check", async (onEvent) => {
-      replay("lifecycle/TestRefreshV2FailedRead/1", onEvent);
-      throw new Error("code: 255");
-    }).catch((e: unknown) => e);
+    const err = await recordedFailure("refresh", "lifecycle/TestRefreshV2FailedRead/1");
     assert.ok(err instanceof EngineRunError);
     assert.equal(err.exitCode, EXIT.failure);
     assert.deepEqual(err.run.failed.map((f) => resourceName(f.urn)), ["resA"]);
