@@ -136,8 +136,10 @@ export function buildProgram(): Command {
     .command("serve")
     .description("the HTTP API and web page: status, decisions, costs, prices, plan review, GPU offers and boot")
     .option("--port <n>", "TCP port", "7878")
-    .option("--host <addr>", "address to bind (keep localhost unless behind TLS)", "127.0.0.1")
+    .option("--host <addr>", "address to bind: a loopback address, or any other with --tls-cert and --tls-key", "127.0.0.1")
     .option("--token-file <file>", "bearer token file (created 0600 on first run)", ".fleet/api-token")
+    .option("--tls-cert <file>", "TLS certificate (PEM): needed to bind a non-loopback address")
+    .option("--tls-key <file>", "TLS private key (PEM)")
     .action(withStack(serveCommand));
 
   program

@@ -39,7 +39,82 @@ export interface ServeDeps {
   webDir: string;
   /** Approval's re-check of a reviewed plan against fresh signals: why it is stale, or null. */
   stale: (plan: PlanArtifact, applied: DesiredFleet) => Promise<string | null>;
+  /** The address the server is bound to: requests must name it or a loopback name as their Host. */
+  boundHost?: string;
+  /** TLS for a non-loopback bind (Fastify's https options). */
+  https?: { key: Buffer; cert: Buffer };
 }
+
+const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1", "[::1]"];
+
+/**
+ * Failed authentications per address in a sliding minute: after 20, that address gets 429 on the
+ * token-guarded routes until the oldest failure leaves the window. Enough for a person who mistyped,
+ * too few to guess a 32-byte token; reads are not limited.
+ */
+export class AuthFailures {
+  private readonly byIp = new Map<string, number[]>();
+  constructor(
+    private readonly now: () => number,
+    private readonly max = 20,
+    private readonly windowMs = 60_000,
+  ) {}
+
+  private recent(ip: string): number[] {
+    const since = this.now() - this.windowMs;
+    const times = (this.byIp.get(ip) ?? []).filter((t) => t > since);
+    if (times.length) this.byIp.set(ip, times);
+    else this.byIp.delete(ip);
+    return times;
+  }
+
+  record(ip: string): void {
+    this.byIp.set(ip, [...this.recent(ip), this.now()]);
+  }
+
+  /** Seconds until this address may try again; 0 when it may now. */
+  blockedForSeconds(ip: string): number {
+    const times = this.recent(ip);
+    if (times.length < this.max) return 0;
+    return Math.max(1, Math.ceil((times[times.length - this.max]! + this.windowMs - this.now()) / 1000));
+  }
+}
+
+/** The host name of a Host header or an Origin's authority, without the port; lowercase. */
+export function hostName(hostPort: string): string {
+  const h = hostPort.trim().toLowerCase();
+  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
+  return h.split(":")[0]!;
+}
+
+/**
+ * Answers only requests meant for this server: a Host naming a loopback name or the bound address
+ * (a page that rebinds its own name to 127.0.0.1 still sends its own name: 421), and no cross-origin
+ * browser request (an Origin of another host: 403).
+ */
+export function requestRefusal(headers: { host?: string; origin?: string }, boundHost?: string): { status: number; error: string } | null {
+  const allowed = new Set([...LOOPBACK_NAMES, ...(boundHost && !["0.0.0.0", "::"].includes(boundHost) ? [hostName(boundHost)] : [])]);
+  const host = headers.host ? hostName(headers.host) : "";
+  if (!allowed.has(host)) return { status: 421, error: `this server answers requests for ${[...allowed].join(", ")}, not '${host}'` };
+  if (headers.origin !== undefined) {
+    let origin = "";
+    try {
+      origin = hostName(new URL(headers.origin).host);
+    } catch {
+      /* "null" or garbage: refused below */
+    }
+    if (!allowed.has(origin)) return { status: 403, error: "cross-origin requests are refused" };
+  }
+  return null;
+}
+
+/** Headers every response carries: the page loads only its own files and cannot be framed. */
+const SECURITY_HEADERS: Record<string, string> = {
+  "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+};
 
 const WEB_FILES: Record<string, string> = { "/": "index.html", "/app.js": "app.js", "/style.css": "style.css" };
 const CONTENT_TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
@@ -83,8 +158,15 @@ function describeError(e: unknown): string {
  * with a job to poll at /api/jobs/:id.
  */
 export function buildApp(deps: ServeDeps): { app: FastifyInstance; jobs: Jobs } {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: "http" }) as unknown as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: "http" }) as unknown as FastifyBaseLogger, bodyLimit: 64 * 1024, ...(deps.https ? { https: deps.https } : {}) }) as unknown as FastifyInstance;
   const jobs = new Jobs(deps.now);
+
+  app.addHook("onRequest", async (req, reply) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    const refusal = requestRefusal({ host: req.headers.host, origin: req.headers.origin }, deps.boundHost);
+    if (refusal) return reply.code(refusal.status).send({ error: refusal.error });
+  });
+  const failures = new AuthFailures(deps.now);
 
   app.setErrorHandler((err, req, reply) => {
     const fastifyErr = err as { statusCode?: number; code?: string; message: string };
@@ -95,7 +177,11 @@ export function buildApp(deps: ServeDeps): { app: FastifyInstance; jobs: Jobs } 
   });
 
   const requireToken = async (req: FastifyRequest, reply: FastifyReply) => {
+    const wait = failures.blockedForSeconds(req.ip);
+    if (wait > 0) return reply.code(429).header("retry-after", String(wait)).send({ error: `too many failed authentications from ${req.ip}: try again in ${wait} s` });
     if (!bearerMatches(req.headers.authorization, deps.token)) {
+      failures.record(req.ip);
+      req.log.warn({ event: "auth-failed", ip: req.ip, url: req.url }, "authentication failed");
       return reply.code(401).header("www-authenticate", 'Bearer realm="fleet"').send({ error: "a bearer token is needed: Authorization: Bearer <token from `fleet serve`'s token file>" });
     }
   };

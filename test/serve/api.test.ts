@@ -224,3 +224,42 @@ test("api: the web page and its assets are served from this server (no CDN)", as
     await h.close();
   }
 });
+
+test("api: only requests for this server: another Host gets 421 and no data, a cross-origin request 403; security headers on every answer", async () => {
+  const h = await startHarness();
+  try {
+    const evil = await h.app.inject({ url: "/api/status", headers: { host: "evil.example" } });
+    assert.equal(evil.statusCode, 421);
+    assert.doesNotMatch(evil.body, /ssh|pair|spend|train/i);
+    const rebound = await h.app.inject({ url: "/api/status", headers: { host: "evil.example:7878" } });
+    assert.equal(rebound.statusCode, 421, "a DNS-rebound name on the right port is still another host");
+    const cross = await h.app.inject({ url: "/api/plan", headers: { host: "127.0.0.1:7878", origin: "http://evil.example" } });
+    assert.equal(cross.statusCode, 403);
+    const post = await h.app.inject({ method: "POST", url: "/api/mode", payload: { area: "pool", mode: "manual" }, headers: { ...auth(), origin: "null" } });
+    assert.equal(post.statusCode, 403, "a sandboxed or file: page (Origin null) is refused too");
+    for (const url of ["/", "/api/status"]) {
+      const ok = await h.app.inject({ url, headers: { host: "127.0.0.1:7878", origin: "http://127.0.0.1:7878" } });
+      assert.equal(ok.statusCode, 200, url);
+      assert.match(String(ok.headers["content-security-policy"]), /default-src 'self'.*frame-ancestors 'none'/);
+      assert.equal(ok.headers["x-content-type-options"], "nosniff");
+      assert.equal(ok.headers["x-frame-options"], "DENY");
+    }
+  } finally {
+    await h.close();
+  }
+});
+
+test("api: failed authentication is logged at warn (without the token) and throttled per address", async () => {
+  const h = await startHarness();
+  try {
+    const codes: number[] = [];
+    for (let i = 0; i < 25; i++) codes.push((await h.app.inject({ method: "POST", url: "/api/plan/reject", payload: { planAt: "x" }, headers: { authorization: "Bearer wrong-token-guess" } })).statusCode);
+    assert.deepEqual([...new Set(codes.slice(0, 20))], [401]);
+    assert.deepEqual([...new Set(codes.slice(20))], [429]);
+    const warns = h.logs.map((l) => JSON.parse(l)).filter((l) => l.level === 40 && l.event === "auth-failed");
+    assert.ok(warns.length >= 20, `${warns.length} warnings`);
+    assert.ok(!h.logs.some((l) => l.includes("wrong-token-guess")), "the guessed token is not logged");
+  } finally {
+    await h.close();
+  }
+});
