@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { gcpZone, labelValue, limitUsd, machineType, pct, positiveUsd, usd } from "./common";
+import { gcpZone, labelValue, limitUsd, machineType, pct, positiveUsd } from "./common";
 import { PoolPolicySchema } from "./pool";
 import { StandbyPolicySchema } from "./standby";
 
