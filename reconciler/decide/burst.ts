@@ -44,9 +44,12 @@ export function decideBurst(input: BurstDecideInput): BurstOutcome {
   const running: BurstVmSpec[] = signals.actual.burst.map((vm) => {
     const createdMs = Date.parse(vm.createdAt);
     const price = prevByName.get(vm.name)?.spotHourUsd ?? latestPrice(signals.prices, "gcp", vm.zone, vm.machineType, atMs)?.spotHourUsd ?? bp.maxSpotHourUsd;
-    // Keep the expiry the VM was created with: it is baked into its GCE max run duration.
-    const expiresAt = prevByName.get(vm.name)?.expiresAt ?? iso(createdMs + bp.maxLifetimeHours * HOUR_MS);
-    return { name: vm.name, zone: vm.zone, machineType: vm.machineType, spotHourUsd: price, createdAt: vm.createdAt, expiresAt };
+    // Keep the creation and expiry the VM was declared with: both are baked into its GCE max run
+    // duration (a change replaces the VM), and the observed time (when the journal recorded it, or
+    // GCP's creationTimestamp) is seconds later. The same signals must give the same desired fleet.
+    const prev = prevByName.get(vm.name);
+    const expiresAt = prev?.expiresAt ?? iso(createdMs + bp.maxLifetimeHours * HOUR_MS);
+    return { name: vm.name, zone: vm.zone, machineType: vm.machineType, spotHourUsd: price, createdAt: prev?.createdAt ?? vm.createdAt, expiresAt };
   });
   const observed = new Map(signals.actual.burst.map((vm) => [vm.name, vm]));
 

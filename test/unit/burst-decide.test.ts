@@ -169,3 +169,15 @@ test("burst: decide is deterministic", () => {
   const input = { signals: signals({ mems: [99], prices: [price(), price({ region: "us-east1" })] }), policy: policy(), previous: EMPTY_DESIRED };
   assert.deepEqual(decide(input), decide(structuredClone(input)));
 });
+
+// Found on the real engine: `fleet drift` right after `fleet burst create` reported a config drift
+// on burst.vms[...].createdAt, because the observed creation (when the journal recorded the VM)
+// came seconds after the one the desired fleet declared.
+test("burst: a running VM keeps the creation time it was declared with (same signals, same desired)", () => {
+  const created = decide({ signals: signals({ at: AT, mems: [50, 97] }), policy: policy({ burst: { maxConcurrent: 1 } }), previous: EMPTY_DESIRED }).desired;
+  const vm = created.burst.vms[0]!;
+  const recordedLater = new Date(Date.parse(vm.createdAt) + 7_000).toISOString();
+  const actual = { burst: [{ name: vm.name, zone: vm.zone, machineType: vm.machineType, createdAt: recordedLater, lastBusyAt: AT }] };
+  const again = decide({ signals: signals({ at: AT, mems: [50, 50, 50], actual }), policy: policy({ burst: { maxConcurrent: 1 } }), previous: created }).desired;
+  assert.deepEqual(again.burst.vms, created.burst.vms);
+});
