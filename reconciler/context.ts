@@ -14,6 +14,18 @@ import { awsPoolClients, observeAwsPool, observeGcpPool } from "./signals/pool-l
 import { gcpAuthFromEnv, gcpBase } from "./gcp/rest";
 import type { PriceSource } from "./signals/types";
 import { CommandQueueSource, FleetWithHpcReader } from "./signals/hpc-sources";
+import { GcpBurstReader } from "./signals/burst-gcp";
+import type { FleetReader } from "./signals/types";
+
+/**
+ * Where the burst area's actual fleet comes from: GCP itself when credentials are set (preempted or
+ * hand-deleted VMs are seen, and each VM's last busy time), else the journal's record of what was
+ * applied (a machine without GCP credentials cannot apply burst VMs either).
+ */
+export function burstReader(cfg: StackConfig, journal: Journal, env: NodeJS.ProcessEnv = process.env): FleetReader {
+  const auth = gcpAuthFromEnv(env, cfg.gcpProject);
+  return auth ? new GcpBurstReader(auth, gcpBase("compute", env), cfg.stack) : new JournalFleetReader(journal, cfg.stack);
+}
 
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
@@ -46,7 +58,7 @@ function poolObserver(cfg: StackConfig, now: () => number): LiveSources["pool"] 
   const pool = cfg.desired.pool;
   if (!pool) return undefined;
   if (pool.provider === "aws") return () => observeAwsPool(pool, cfg.stack, awsPoolClients, now());
-  const auth = gcpAuthFromEnv();
+  const auth = gcpAuthFromEnv(process.env, cfg.gcpProject);
   if (!auth) return () => Promise.reject(new Error("GOOGLE_PROJECT and GOOGLE_OAUTH_ACCESS_TOKEN are not set: the GCP pool instance cannot be observed"));
   return () => observeGcpPool(pool, auth, { compute: gcpBase("compute"), monitoring: gcpBase("monitoring") }, now());
 }
@@ -73,7 +85,7 @@ export function liveSources(cfg: StackConfig, journal: Journal, now: () => numbe
     prices: poolPrices(cfg, new GcpCsvPriceSource(resolveFromRoot(cfg.root, s.pricesFile), now), now),
     pool: poolObserver(cfg, now),
     budget: new JournalBudgetSource(journal, cfg.stack),
-    fleet: new FleetWithStandbyReader(new FleetWithHpcReader(new JournalFleetReader(journal, cfg.stack), cfg.desired.hpc, warn("hpc cluster unreadable")), { standby: cfg.desired.standby, vast, journal, stack: cfg.stack, onError: warn("standby pairs unobserved"), idleBelowPct: cfg.policy.standby.idleBelowPct, now }),
+    fleet: new FleetWithStandbyReader(new FleetWithHpcReader(burstReader(cfg, journal), cfg.desired.hpc, warn("hpc cluster unreadable")), { standby: cfg.desired.standby, vast, journal, stack: cfg.stack, onError: warn("standby pairs unobserved"), idleBelowPct: cfg.policy.standby.idleBelowPct, now }),
     offers: () => offersForRestore(vast, cfg.desired.standby, cfg.policy.standby, warn("Vast offers unavailable")),
     queue: cfg.policy.hpc.queueCommand ? new CommandQueueSource(cfg.policy.hpc.queueCommand, cfg.policy.hpc.queueTimeoutSeconds * 1000) : undefined,
   };

@@ -14,7 +14,12 @@ export interface StackConfig {
   policy: FleetPolicy;
   /** The applied desired fleet (`fleet:desired`), or the empty fleet when none was written yet. */
   desired: DesiredFleet;
+  /** `gcp:project`, the project the program's GCP resources live in (the live readers use it too). */
+  gcpProject?: string;
 }
+
+/** A GCP project id (https://cloud.google.com/resource-manager/docs/creating-managing-projects). */
+const GCP_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
 export const POLICY_KEY = "fleet:policy";
 export const DESIRED_KEY = "fleet:desired";
@@ -68,8 +73,12 @@ export function parseStackConfig(args: { root: string; stack: string; file: stri
       throw new InputError(name, [{ field: `${name}: ${DESIRED_KEY}`, message: `is a string but not JSON: ${(e as Error).message}` }]);
     }
   }
+  const gcpProject = config["gcp:project"];
+  if (gcpProject !== undefined && (typeof gcpProject !== "string" || !GCP_PROJECT_ID.test(gcpProject))) {
+    throw new InputError(name, [{ field: `${name}: gcp:project`, message: "must be a GCP project id: 6-30 lowercase letters, digits and hyphens, starting with a letter (e.g. my-gcp-project)" }]);
+  }
   const { policy, desired } = validateFleetConfig({ label: name, rawPolicy: config[POLICY_KEY], rawDesired, env: args.env, what: `configuration of stack '${args.stack}'` });
-  return { root: args.root, stack: args.stack, file: args.file, policy, desired };
+  return { root: args.root, stack: args.stack, file: args.file, policy, desired, ...(gcpProject ? { gcpProject } : {}) };
 }
 
 /**

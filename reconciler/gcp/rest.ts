@@ -20,9 +20,12 @@ export class GcpHttpError extends Error {
   }
 }
 
-/** Project and token from the environment, or null when either is missing. */
-export function gcpAuthFromEnv(env: NodeJS.ProcessEnv = process.env): GcpAuth | null {
-  const project = env.GOOGLE_PROJECT ?? env.GOOGLE_CLOUD_PROJECT ?? env.CLOUDSDK_CORE_PROJECT;
+/**
+ * Project and token, or null when either is missing. The project is the stack's `gcp:project` when
+ * it has one (where the program puts the resources), else the environment's, as the provider reads it.
+ */
+export function gcpAuthFromEnv(env: NodeJS.ProcessEnv = process.env, stackProject?: string): GcpAuth | null {
+  const project = stackProject ?? env.GOOGLE_PROJECT ?? env.GOOGLE_CLOUD_PROJECT ?? env.CLOUDSDK_CORE_PROJECT;
   return project && env.GOOGLE_OAUTH_ACCESS_TOKEN ? { project, token: env.GOOGLE_OAUTH_ACCESS_TOKEN } : null;
 }
 

@@ -1,4 +1,5 @@
-import { stackContext, liveSources } from "../../reconciler/context";
+import { burstReader, stackContext, liveSources } from "../../reconciler/context";
+import { GcpBurstReader } from "../../reconciler/signals/burst-gcp";
 import { createBurstByHand, terminateBurstByHand } from "../../reconciler/decide/burst-manual";
 import { EXIT, InputError } from "../../reconciler/errors";
 import { applyByHand } from "../../reconciler/loop";
@@ -28,16 +29,20 @@ export async function burstCreateCommand(opts: { stack: string; count: string; r
   const count = positiveInt(opts.count, "--count", "fleet burst create")!;
   const cfg = stackContext(opts.stack);
   const journal = openJournal(cfg);
-  let prices, spent: number | null;
+  let prices, spent: number | null, running: Set<string> | undefined;
   try {
     const sources = liveSources(cfg, journal, Date.now);
     prices = await sources.prices.prices();
     spent = await sources.budget.spentTodayUsd(Date.now()).catch(() => null);
+    // What runs now, when GCP can say (credentials set): an applied VM that is gone is not counted
+    // or kept. The journal's record is not proof that a VM is gone, so without GCP nothing is dropped.
+    const reader = burstReader(cfg, journal);
+    if (reader instanceof GcpBurstReader) running = new Set((await reader.actual()).burst?.map((v) => v.name) ?? []);
   } finally {
     journal.close();
   }
   const reason = opts.reason ?? "fleet burst create";
-  const check = (previous: DesiredFleet["burst"]) => createBurstByHand({ previous, prices, spentTodayUsd: spent, policy: cfg.policy.burst, signalsPolicy: cfg.policy.signals, count, reason, atMs: Date.now() });
+  const check = (previous: DesiredFleet["burst"]) => createBurstByHand({ previous, running, prices, spentTodayUsd: spent, policy: cfg.policy.burst, signalsPolicy: cfg.policy.signals, count, reason, atMs: Date.now() });
   check(cfg.desired.burst);
   return applyBurst(cfg, "fleet burst create", (applied) => check(applied.burst));
 }

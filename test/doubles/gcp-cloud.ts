@@ -31,6 +31,21 @@ function checkLabels(labels: Obj | undefined, at: string) {
   }
 }
 
+/** A compute list filter as a predicate (comparisons joined by AND; what this double understands). */
+function parseFilter(filter: string): (o: Obj) => boolean {
+  if (!filter.trim()) return () => true;
+  const terms = filter.split(/\s+AND\s+/).map((t) => {
+    const m = /^\(?\s*([A-Za-z][A-Za-z0-9_.-]*)\s*(=|!=|eq|ne)\s*"?([^"()]*)"?\s*\)?$/.exec(t.trim());
+    if (!m) throw new GoogleApiError(400, `Invalid value for field 'filter': '${filter}'. Invalid list filter expression.`);
+    const [, field, op, value] = m;
+    return (o: Obj) => {
+      const v = field!.split(".").reduce<any>((x, k) => (x == null ? undefined : x[k]), o);
+      return (op === "=" || op === "eq") === (String(v ?? "") === value);
+    };
+  });
+  return (o) => terms.every((t) => t(o));
+}
+
 function fingerprint(): string {
   return randomBytes(8).toString("base64");
 }
@@ -158,6 +173,10 @@ export class GcpCloud {
         return { kind: "compute#operation", name: p.operation, status: "DONE", progress: 100 };
       case "compute.instances.insert":
         return this.insertInstance(p.zone!, body);
+      case "compute.instances.aggregatedList":
+        return this.aggregatedInstances(p);
+      case "compute.instances.getGuestAttributes":
+        return this.guestAttributes(this.rel(method.id, p), p.queryPath);
       case "compute.disks.insert":
         return this.insertDisk(p.zone!, body);
       case "compute.firewalls.insert":
@@ -213,6 +232,52 @@ export class GcpCloud {
       default:
         throw new GoogleApiError(501, `${method.id} is defined by Google but not served by this double`, "UNIMPLEMENTED");
     }
+  }
+
+  /**
+   * aggregatedList (https://cloud.google.com/compute/docs/reference/rest/v1/instances/aggregatedList):
+   * `items` keyed by scope ("zones/<z>"), paged by maxResults (at most 500) and nextPageToken; the
+   * filter holds `field = "value"` / `!=` comparisons joined by AND, with optional parentheses.
+   */
+  private aggregatedInstances(p: Record<string, string>): Obj {
+    const max = Number(p.maxResults ?? 500);
+    if (!Number.isInteger(max) || max < 0 || max > 500) throw new GoogleApiError(400, `Invalid value for field 'maxResults': '${p.maxResults}'. Must be less than or equal to 500`);
+    const match = parseFilter(p.filter ?? "");
+    const all = this.instances().filter(match);
+    const start = Number(p.pageToken ?? 0);
+    // A server may return fewer than maxResults per page; `pageSize` makes it do so.
+    const page = all.slice(start, start + Math.min(max || 500, this.pageSize));
+    const items: Obj = {};
+    for (const vm of page) {
+      const scope = `zones/${vm.zone.split("/").pop()}`;
+      (items[scope] ??= { instances: [] }).instances.push(vm);
+    }
+    return { kind: "compute#instanceAggregatedList", items, ...(start + page.length < all.length ? { nextPageToken: String(start + page.length) } : {}) };
+  }
+
+  /** Most items per list page this server returns, whatever maxResults asks. */
+  pageSize = 500;
+
+  /** What a VM wrote to its guest attributes (the guest's PUTs to the metadata server), by namespace. */
+  readonly guest = new Map<string, { namespace: string; key: string; value: string }[]>();
+
+  /** The guest writes an attribute (as curl -X PUT .../guest-attributes/<ns>/<key> does on the VM). */
+  setGuestAttribute(name: string, namespace: string, key: string, value: string): void {
+    const [rel, vm] = this.find("instances", name);
+    if (!(vm.metadata?.items ?? []).some((i: Obj) => i.key === "enable-guest-attributes" && String(i.value).toUpperCase() === "TRUE")) {
+      throw new Error(`${name} has no enable-guest-attributes=TRUE metadata: its guest cannot write attributes`);
+    }
+    const list = (this.guest.get(rel) ?? []).filter((a) => !(a.namespace === namespace && a.key === key));
+    this.guest.set(rel, [...list, { namespace, key, value }]);
+  }
+
+  private guestAttributes(rel: string, queryPath: string | undefined): Obj {
+    this.get(rel);
+    const ns = (queryPath ?? "").replace(/\/$/, "");
+    const items = (this.guest.get(rel) ?? []).filter((a) => !ns || a.namespace === ns);
+    // Nothing written under the path: the API answers 404 "The resource ... was not found".
+    if (!items.length) throw new GoogleApiError(404, `The resource '${rel}/guestAttributes/${queryPath ?? ""}' was not found`);
+    return { kind: "compute#guestAttributes", queryPath, queryValue: { items }, selfLink: this.link(`${rel}/getGuestAttributes`) };
   }
 
   /** The relative link a method's path parameters name. */

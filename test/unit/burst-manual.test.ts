@@ -34,3 +34,16 @@ test("burst terminate by hand: one by name, or all; an unknown name is bad input
   assert.deepEqual(terminateBurstByHand({ previous, all: true, reason: "done" }).desired.vms, []);
   assert.throws(() => terminateBurstByHand({ previous, name: "nope", reason: "x" }), /--name: no burst VM 'nope'/);
 });
+
+// Found on the real engine (test/engine/burst-lifecycle.test.ts): after a preemption and a failed
+// update, the applied fleet still named the preempted VM, and `burst create --count 1` made two.
+test("burst by hand: an applied VM that GCP no longer runs is neither counted nor re-created", () => {
+  const gone = { name: "fleet-burst-20261122t1100-1", zone: "us-central1-a", machineType: "e2-standard-4", spotHourUsd: 0.04, createdAt: "2026-11-22T11:00:00.000Z", expiresAt: "2026-11-22T15:00:00.000Z" };
+  const kept = { ...gone, name: "fleet-burst-20261122t1100-2" };
+  const r = createBurstByHand(base({ previous: { vms: [gone, kept] }, running: new Set([kept.name]), count: 2 }));
+  assert.deepEqual(r.desired.vms.map((v) => v.name).slice(0, 1), [kept.name]);
+  assert.equal(r.desired.vms.length, 3);
+  assert.ok(!r.desired.vms.some((v) => v.name === gone.name));
+  assert.ok(!r.added.some((v) => v.name === gone.name), "a new VM never reuses the gone VM's name");
+  assert.match(r.decision.reason, /burst 1 -> 3/);
+});

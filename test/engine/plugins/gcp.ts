@@ -338,11 +338,30 @@ const KINDS: Record<string, Kind> = {
   },
 };
 
+/**
+ * The Terraform provider's iamPolicyReadModifyWrite (google/tpgiamresource/iam.go): one policy edit
+ * at a time per project (its mutexKV on the updater's mutex key), and a read-modify-write that
+ * starts over when setIamPolicy answers 409 (concurrent change), with backoff.
+ */
+const policyLocks = new Map<string, Promise<unknown>>();
 async function editPolicy(project: string, edit: (bindings: Props[]) => void) {
-  const policy = await call("crm/v1", "POST", `projects/${project}:getIamPolicy`, {});
-  const bindings: Props[] = policy.bindings ?? [];
-  edit(bindings);
-  await call("crm/v1", "POST", `projects/${project}:setIamPolicy`, { policy: { ...policy, bindings: bindings.filter((b) => b.members.length) } });
+  const prev = policyLocks.get(project) ?? Promise.resolve();
+  const mine = prev.then(async () => {
+    for (let attempt = 0; ; attempt++) {
+      const policy = await call("crm/v1", "POST", `projects/${project}:getIamPolicy`, {});
+      const bindings: Props[] = policy.bindings ?? [];
+      edit(bindings);
+      try {
+        await call("crm/v1", "POST", `projects/${project}:setIamPolicy`, { policy: { ...policy, bindings: bindings.filter((b) => b.members.length) } });
+        return;
+      } catch (e) {
+        if (!/Error 409/.test(String(e)) || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  });
+  policyLocks.set(project, mine.catch(() => {}));
+  await mine;
 }
 
 function flattenDisk(i: Props, d: Props, project: string): Props {
