@@ -60,7 +60,8 @@ function poolObserver(cfg: StackConfig, now: () => number): LiveSources["pool"] 
   if (pool.provider === "aws") return () => observeAwsPool(pool, cfg.stack, awsPoolClients, now());
   const auth = gcpAuthFromEnv(process.env, cfg.gcpProject);
   if (!auth) return () => Promise.reject(new Error("GOOGLE_PROJECT and GOOGLE_OAUTH_ACCESS_TOKEN are not set: the GCP pool instance cannot be observed"));
-  return () => observeGcpPool(pool, auth, { compute: gcpBase("compute"), monitoring: gcpBase("monitoring") }, now());
+  const warn = (e: unknown) => process.stderr.write(`fleet: pool usage unknown this cycle (${e instanceof Error ? e.message : String(e)})\n`);
+  return () => observeGcpPool(pool, auth, { compute: gcpBase("compute"), monitoring: gcpBase("monitoring") }, now(), 24, warn);
 }
 
 /** Resolves the stack's configuration (validated) from the project root. */

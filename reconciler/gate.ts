@@ -57,7 +57,9 @@ export function planShape(d: DesiredFleet): unknown {
   return {
     burst: d.burst.vms.map((v) => `${v.zone}/${v.machineType}`).sort(),
     burstNames: d.burst.vms.filter((v) => !v.name.match(/-\d{8}t\d{4}-\d+$/)).map((v) => v.name).sort(),
-    pool: d.pool,
+    // `since` of a pool placed by this decision is the decision's clock: the same choice made a
+    // second later is the same plan (found on the engine: every first placement was dropped as stale).
+    pool: d.pool && { ...d.pool, since: undefined },
     standby: d.standby,
     hpc: d.hpc,
   };

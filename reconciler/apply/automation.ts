@@ -158,7 +158,7 @@ export class AutomationApplier implements Applier {
       }
       if (!(e instanceof StackBusyError)) {
         // A failed update still records its fleet as the stack's output; the applied fleet is the one before.
-        await this.recordApplied(before).catch((re: unknown) => this.log(`could not record the applied fleet back (${re instanceof Error ? re.message.split("\n")[0] : String(re)}); \`fleet drift\` shows what differs`));
+        await this.recordApplied(before).catch((re: unknown) => this.log(`could not record the applied fleet back (${re instanceof Error ? re.message.replace(/\n\s*/g, " ").trim() : String(re)}); \`fleet drift\` shows what differs`));
       }
       await this.appliedDesired().catch(() => undefined); // the mirror follows what the backend holds now
       throw e;

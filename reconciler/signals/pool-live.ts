@@ -74,7 +74,7 @@ const GCP_STATES: Record<string, PoolObserved["state"]> = { PROVISIONING: "pendi
  * Monitoring: CPU utilization p95 (compute.googleapis.com, a fraction) and, when the Ops Agent
  * reports it, memory percent used p95, each the p95 of the window's 5-minute means. A 404 is "missing".
  */
-export async function observeGcpPool(pool: DesiredPool, auth: GcpAuth, bases: { compute: string; monitoring: string }, atMs: number, windowHours = 24): Promise<PoolObservation> {
+export async function observeGcpPool(pool: DesiredPool, auth: GcpAuth, bases: { compute: string; monitoring: string }, atMs: number, windowHours = 24, onUsageError: (e: unknown) => void = () => {}): Promise<PoolObservation> {
   const zone = poolGcpZone(pool);
   const name = poolInstanceName(pool);
   let inst: { id?: string; status?: string };
@@ -100,9 +100,18 @@ export async function observeGcpPool(pool: DesiredPool, auth: GcpAuth, bases: { 
     const finite = values.filter((v: number) => Number.isFinite(v));
     return finite.length ? Math.min(100, Math.max(0, percentile(finite, 95) * scale)) : null;
   };
-  const [cpu, mem] = await Promise.all([
-    p95('metric.type="compute.googleapis.com/instance/cpu/utilization"', 100),
-    p95('metric.type="agent.googleapis.com/memory/percent_used" AND metric.labels.state="used"', 1),
-  ]);
-  return { actual: { instanceId: name, state, interruption: "none" }, usage: cpu === null ? null : { cpuP95Pct: cpu, memP95Pct: mem, netP95Mbps: null } };
+  const actual = { instanceId: name, state, interruption: "none" as const };
+  let cpu: number | null, mem: number | null;
+  try {
+    [cpu, mem] = await Promise.all([
+      p95('metric.type="compute.googleapis.com/instance/cpu/utilization"', 100),
+      p95('metric.type="agent.googleapis.com/memory/percent_used" AND metric.labels.state="used"', 1),
+    ]);
+  } catch (e) {
+    // Usage unknown is not state unknown: the instance's state still drives restore and fallback;
+    // only right-sizing waits for the next readable window.
+    onUsageError(e);
+    return { actual, usage: null };
+  }
+  return { actual, usage: cpu === null ? null : { cpuP95Pct: cpu, memP95Pct: mem, netP95Mbps: null } };
 }

@@ -6,10 +6,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import { DiscoveryApi, GoogleApiError, type Routed } from "./gcp-discovery";
+import { alignerRefusal } from "./monitoring-aligners";
 
 type Obj = Record<string, any>;
 
-const API_PREFIX = { compute: "/", iam: "/iam/", crm: "/crm/" } as const;
+const API_PREFIX = { compute: "/", iam: "/iam/", crm: "/crm/", monitoring: "/monitoring/" } as const;
 type ApiName = keyof typeof API_PREFIX;
 
 /** The relative form of a compute URL: `projects/p/zones/z/instances/n` from a full or partial link. */
@@ -55,7 +56,10 @@ export class GcpCloud {
     compute: new DiscoveryApi("compute.v1"),
     iam: new DiscoveryApi("iam.v1"),
     crm: new DiscoveryApi("cloudresourcemanager.v1"),
+    monitoring: new DiscoveryApi("monitoring.v3"),
   };
+  /** Cloud Monitoring points by metric type (5-minute means, as doubles), for timeSeries.list. */
+  series: Record<string, number[]> = {};
   /** Compute resources by relative link (projects/p/zones/z/instances/n, projects/p/global/networks/n). */
   readonly compute = new Map<string, Obj>();
   readonly serviceAccounts = new Map<string, Obj>();
@@ -140,7 +144,7 @@ export class GcpCloud {
         throw new GoogleApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 access token.", "UNAUTHENTICATED");
       }
       const url = new URL(req.url ?? "/", "http://x");
-      const api: ApiName = url.pathname.startsWith("/iam/") ? "iam" : url.pathname.startsWith("/crm/") ? "crm" : "compute";
+      const api = (Object.keys(API_PREFIX) as ApiName[]).find((a) => a !== "compute" && url.pathname.startsWith(API_PREFIX[a])) ?? "compute";
       const routed = this.apis[api].route(req.method ?? "GET", url.pathname.slice(API_PREFIX[api].length - 1), url.searchParams);
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
@@ -224,6 +228,8 @@ export class GcpCloud {
         this.getServiceAccount(p.name!);
         this.serviceAccounts.delete(this.saKey(p.name!));
         return {};
+      case "monitoring.projects.timeSeries.list":
+        return this.timeSeries(p);
       case "cloudresourcemanager.projects.getIamPolicy":
         this.checkResource(p.resource!);
         return structuredClone(this.policy);
@@ -278,6 +284,16 @@ export class GcpCloud {
     // Nothing written under the path: the API answers 404 "The resource ... was not found".
     if (!items.length) throw new GoogleApiError(404, `The resource '${rel}/guestAttributes/${queryPath ?? ""}' was not found`);
     return { kind: "compute#guestAttributes", queryPath, queryValue: { items }, selfLink: this.link(`${rel}/getGuestAttributes`) };
+  }
+
+  /** timeSeries.list with the aligner checked against the metric's kind (monitoring-aligners.ts). */
+  private timeSeries(p: Record<string, string>): Obj {
+    if (p.name !== `projects/${this.project}`) throw new GoogleApiError(404, `The resource '${p.name}' was not found`);
+    const type = /metric\.type="([^"]+)"/.exec(p.filter ?? "")?.[1] ?? "";
+    const refusal = alignerRefusal(p["aggregation.perSeriesAligner"] ?? null, type, p["aggregation.alignmentPeriod"] ?? null);
+    if (refusal) throw new GoogleApiError(400, refusal);
+    const points = this.series[type];
+    return points ? { timeSeries: [{ metric: { type }, valueType: "DOUBLE", points: points.map((v) => ({ interval: { endTime: new Date().toISOString() }, value: { doubleValue: v } })) }] } : {};
   }
 
   /** The relative link a method's path parameters name. */

@@ -23,7 +23,7 @@ export interface CloudStack {
 }
 
 /** One scratch stack wired to a started GCP double and the plugins. */
-export async function cloudStack(name: string): Promise<CloudStack> {
+export async function cloudStack(name: string, spotHourUsd = 0.053584): Promise<CloudStack> {
   const gcp = new GcpCloud();
   const url = await gcp.start();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-${name}-`));
@@ -32,7 +32,7 @@ export async function cloudStack(name: string): Promise<CloudStack> {
   // A price observed now, so the freshness check passes (the bundled sample is from 2025).
   const prices = path.join(dir, "prices.csv.gz");
   const now = new Date().toISOString().slice(0, 19) + "Z";
-  fs.writeFileSync(prices, gzipSync(`week_start_utc,machine_type,region,vcpu,ram_gb,gpu,gpu_count,on_demand_hour,spot_hour\n${now},e2-standard-4,us-central1,4,16,,,0.13402284,0.053584\n`));
+  fs.writeFileSync(prices, gzipSync(`week_start_utc,machine_type,region,vcpu,ram_gb,gpu,gpu_count,on_demand_hour,spot_hour\n${now},e2-standard-4,us-central1,4,16,,,0.13402284,${spotHourUsd}\n`));
   const { env: engine, stateDir } = engineEnv();
   const env: Record<string, string> = {
     ...engine,
@@ -40,6 +40,7 @@ export async function cloudStack(name: string): Promise<CloudStack> {
     FLEET_TEST_NODE: process.execPath,
     FLEET_TEST_GCP_URL: url,
     CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${url}compute/v1/`,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING: `${url}monitoring/`,
     GOOGLE_OAUTH_ACCESS_TOKEN: gcp.token,
     GOOGLE_PROJECT: gcp.project,
   };

@@ -88,6 +88,21 @@ test("staleBecause: a plan still follows from the signals it was made on, not fr
   assert.match(staleBecause({ stack: "s", policy: deps.policy, applied: EMPTY_DESIRED, states, plan, fresh: calm }) ?? "", /^fresh signals \(2026-11-22T12:00:00\.000Z\) no longer give this plan: burst/);
 });
 
+// Found on the real engine (test/engine/pool-lifecycle.test.ts): the first reconcile of a pool was
+// always "stale-plan-dropped: pool.since", the re-check deciding the same pool a moment later.
+test("staleBecause: the same pool placed a moment later is the same plan; another pool is not", async () => {
+  const { deps, journal } = setup({ policyOver: { pool: { enabled: true, providers: ["gcp"], cooldownMinutes: 0 } } });
+  const at = "2026-11-22T12:00:00.000Z";
+  const later = "2026-11-22T12:00:09.000Z";
+  const cheap = (when: string, spotHourUsd = 0.03, machineType = "e2-standard-4") => signals({ at: when, prices: [price({ spotHourUsd, machineType, at: "2026-11-22T11:00:00.000Z" })] });
+  const plan = buildPlan({ stack: "s", source: "reconcile", signals: cheap(at), policy: deps.policy, previous: EMPTY_DESIRED });
+  assert.ok(plan.desired.pool, JSON.stringify(plan.decisions));
+  const states = areaStates(journal, "s");
+  assert.equal(staleBecause({ stack: "s", policy: deps.policy, applied: EMPTY_DESIRED, states, plan, fresh: cheap(later) }), null);
+  const other = signals({ at: later, prices: [price({ spotHourUsd: 0.03, machineType: "n2-standard-4", at: "2026-11-22T11:00:00.000Z" })] });
+  assert.match(staleBecause({ stack: "s", policy: deps.policy, applied: EMPTY_DESIRED, states, plan, fresh: other }) ?? "", /no longer give this plan: pool/);
+});
+
 test("cycle: --dry-run writes nothing anywhere", async () => {
   const { deps, applier, journal, reviews } = setup({ mems: [90, 90, 90] });
   const before = journal.counts();

@@ -130,6 +130,12 @@ test("live pool observation on GCP: the instance by its name, CPU and memory p95
     assert.ok(monitoringCalls.every((c) => c.path.includes("aggregation.perSeriesAligner=ALIGN_MEAN") && c.path.includes("aggregation.alignmentPeriod=300s")));
     assert.ok(gcp.calls.some((c) => c.path.startsWith(`/compute/v1/projects/proj-test/zones/us-central1-b/instances/${poolInstanceName(pool)}`)));
     assert.ok(gcp.calls.some((c) => c.path.includes(encodeURIComponent('resource.labels.instance_id="4455"').replace(/%20/g, "+"))));
+    // Monitoring refusing (a 400 here: an aligner it rejects) leaves the usage unknown, the state known.
+    gcp.series = {};
+    const errors: unknown[] = [];
+    const noMonitoring = await observeGcpPool(pool, auth, { compute, monitoring: monitoring + "nowhere/" }, AT, 24, (e) => errors.push(e));
+    assert.deepEqual(noMonitoring, { actual: { instanceId: poolInstanceName(pool), state: "running", interruption: "none" }, usage: null });
+    assert.equal(errors.length, 1);
     delete gcp.instances[poolInstanceName(pool)];
     assert.deepEqual(await observeGcpPool(pool, auth, { compute, monitoring }, AT), { actual: { instanceId: poolInstanceName(pool), state: "missing", interruption: "none" }, usage: null });
     await assert.rejects(observeGcpPool(pool, { ...auth, token: "expired" }, { compute, monitoring }, AT), /GCP GET .*: 401 Request had invalid authentication credentials/);

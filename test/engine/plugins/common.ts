@@ -22,6 +22,13 @@ export function plain<T = any>(v: T): T {
   return v;
 }
 
+/** `v` without undefined members (a protobuf Struct has no undefined: fromJavaScript throws). */
+export function defined<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(defined) as T;
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, defined(x)])) as T;
+  return v;
+}
+
 /** True when `v` (or anything inside it) is unknown in this preview. */
 export function hasUnknown(v: unknown): boolean {
   if (v === UNKNOWN) return true;

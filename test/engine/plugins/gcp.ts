@@ -7,7 +7,7 @@
 // which checks them against Google's discovery documents. The project is the provider's:
 // GOOGLE_PROJECT, as the real provider reads it; the token GOOGLE_OAUTH_ACCESS_TOKEN, likewise.
 import type * as provider from "@pulumi/pulumi/provider";
-import { diffByRules, hasUnknown, keepName, plain, serve, typeOf, type Props } from "./common";
+import { defined, diffByRules, hasUnknown, keepName, plain, serve, typeOf, type Props } from "./common";
 
 const BASE = process.env.FLEET_TEST_GCP_URL ?? "";
 const TOKEN = process.env.GOOGLE_OAUTH_ACCESS_TOKEN ?? "";
@@ -405,11 +405,12 @@ const gcpProvider: provider.Provider = {
   async create(urn, inputs) {
     const i = plain(inputs);
     if (hasUnknown(i)) throw new Error(`create of ${urn} with unknown inputs`);
-    return kindOf(urn).create(i);
+    const made = await kindOf(urn).create(i);
+    return { id: made.id, outs: defined(made.outs) };
   },
   async read(id, urn, props) {
     const out = await kindOf(urn).read(id, plain(props ?? {}));
-    return out ? { id, props: out } : { id: "", props: {} };
+    return out ? { id, props: defined(out) } : { id: "", props: {} };
   },
   async update(id, urn, olds, news) {
     const k = kindOf(urn);
@@ -417,7 +418,7 @@ const gcpProvider: provider.Provider = {
     await k.update?.(id, plain(olds), n);
     const out = await k.read(id, n);
     if (!out) throw new Error(`${urn} vanished during its update`);
-    return { outs: out };
+    return { outs: defined(out) };
   },
   async delete(id, urn, props) {
     try {
