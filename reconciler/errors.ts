@@ -1,8 +1,9 @@
 /**
  * Typed errors and the documented exit codes. One top-level handler (scripts/fleet.ts) maps them.
- *   0 ok, 1 failure, 2 bad input or config, 3 drift found, 4 blocked by policy or budget.
+ *   0 ok, 1 failure, 2 bad input or config, 3 drift found, 4 blocked by policy or budget,
+ *   5 busy (another fleet process is changing the stack).
  */
-export const EXIT = { ok: 0, failure: 1, badInput: 2, drift: 3, blocked: 4 } as const;
+export const EXIT = { ok: 0, failure: 1, badInput: 2, drift: 3, blocked: 4, busy: 5 } as const;
 
 export interface Problem {
   /** Where: a file and a field path, e.g. `signals.json: prices[2].spotHourUsd`. */

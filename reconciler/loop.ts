@@ -3,7 +3,8 @@ import { changedAreas, gateAreas, planShape } from "./gate";
 import type { Journal } from "./journal";
 import { buildPlan, manualPlan, type Plan } from "./plan";
 import { AREAS, type Area, type Decision, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
-import { PendingOperationsError, PolicyBlockedError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./apply/types";
+import { StackLockedError } from "./lock";
+import { LimitsBrokenError, PendingOperationsError, PolicyBlockedError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./apply/types";
 
 export interface CycleDeps {
   stack: string;
@@ -144,6 +145,14 @@ export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">,
     if (e instanceof StackBusyError) {
       journal.recordApply({ stack, planId, startedAt, finishedAt, status: "skipped", summary: { reason: e.message } });
       return { ...base, outcome: "skipped-busy", why: e.message };
+    }
+    // Another process is changing the stack: nothing was tried; the caller says busy (exit 5).
+    if (e instanceof StackLockedError) throw e;
+    if (e instanceof LimitsBrokenError) {
+      // Refused before the engine ran: blocked (exit 4), not a failure toward the breaker.
+      const reasons = e.violations.map((v) => `${v.field}: ${v.message}`);
+      journal.recordEvent({ at: finishedAt, stack, kind: "blocked-by-limits", detail: reasons });
+      return { ...base, outcome: "blocked", reasons };
     }
     if (e instanceof PolicyBlockedError) {
       // The policy pack refused the update: blocked (exit 4, 409), not a failure toward the breaker.

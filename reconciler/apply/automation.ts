@@ -7,11 +7,13 @@ import { problemsFromZod } from "../config/issues";
 import { loadStackConfig, type StackConfig } from "../config/load";
 import { findPulumiCli } from "../engine";
 import { EngineMissingError, InputError } from "../errors";
-import { DesiredFleetSchema, type DesiredFleet } from "../model";
+import { DesiredFleetSchema, EMPTY_DESIRED, type DesiredFleet } from "../model";
 import { EngineEventReader, failureCause, mandatoryViolations, resourceName, stripColors, type EngineRun } from "./events";
 import { ensureProgramTypeChecked } from "./typecheck";
 import { engineLocks, planPendingCreates, staleLocks, undoLibvirtCreate, type PendingOperation } from "./recovery";
-import { EngineRunError, PendingOperationsError, PolicyBlockedError, StackBusyError } from "./types";
+import { EngineRunError, LimitsBrokenError, PendingOperationsError, PolicyBlockedError, StackBusyError } from "./types";
+import { limitViolations } from "../limits";
+import { withStackLock } from "../lock";
 import type { Applier, PreviewSummary, ResourceChange, ResourceProgress, UpSummary } from "./types";
 
 /**
@@ -76,15 +78,18 @@ export class AutomationApplier implements Applier {
    * Mirrored locally for reads that do not open the engine.
    */
   async appliedDesired(): Promise<DesiredFleet> {
-    const out = (await this.stack.outputs())[DESIRED_OUTPUT];
-    let desired: DesiredFleet;
-    if (typeof out?.value === "string") {
-      const parsed = DesiredFleetSchema.safeParse(JSON.parse(out.value));
-      if (!parsed.success) throw new InputError("the stack's applied fleet", problemsFromZod(`stack ${this.cfg.stack}: output ${DESIRED_OUTPUT}`, parsed.error));
-      desired = parsed.data;
-    } else desired = loadStackConfig(this.cfg.root, this.cfg.stack).desired;
+    const desired = (await this.lastUpdateDesired()) ?? loadStackConfig(this.cfg.root, this.cfg.stack).desired;
     writeAppliedMirror(this.cfg.root, this.cfg.stack, desired);
     return desired;
+  }
+
+  /** What the stack's last update applied (its output), or undefined before the first update. */
+  private async lastUpdateDesired(): Promise<DesiredFleet | undefined> {
+    const out = (await this.stack.outputs())[DESIRED_OUTPUT];
+    if (typeof out?.value !== "string") return undefined;
+    const parsed = DesiredFleetSchema.safeParse(JSON.parse(out.value));
+    if (!parsed.success) throw new InputError("the stack's applied fleet", problemsFromZod(`stack ${this.cfg.stack}: output ${DESIRED_OUTPUT}`, parsed.error));
+    return parsed.data;
   }
 
   async stackVersion(): Promise<number> {
@@ -139,10 +144,20 @@ export class AutomationApplier implements Applier {
    * records it in the backend with the resources; nothing is written to the stack file.
    */
   async up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
+    // Every applying path comes through here: one lock per stack (re-entrant for the reconciler that
+    // already holds it), and the policy's limits re-checked on what is about to be applied.
+    return withStackLock(this.cfg.root, this.cfg.stack, () => this.lockedUp(desired, onProgress));
+  }
+
+  private async lockedUp(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
     // An update over pending creates would make those objects again ("already exists"): recover first.
     const pending = await this.pendingOperations();
     if (pending.length) throw new PendingOperationsError(pending);
     const before = await this.appliedDesired();
+    // Limits judge what this update would add to what really runs: before the first update nothing
+    // does (a hand-written fleet:desired is not running yet).
+    const broken = limitViolations(desired, this.cfg.policy, (await this.lastUpdateDesired()) ?? EMPTY_DESIRED);
+    if (broken.length) throw new LimitsBrokenError(broken);
     try {
       const opts = { refresh: true, policyPacks: [this.policyPack] };
       const { value: r, run } = await this.withCandidate(desired, () => engineRun("update", "the update", (onEvent) => this.stack.up({ ...opts, onEvent }), onProgress));
@@ -202,6 +217,10 @@ export class AutomationApplier implements Applier {
    * that were pending; `cleared` are cloud resources that may exist outside the state (`fleet sweep`).
    */
   async recover(): Promise<string[]> {
+    return withStackLock(this.cfg.root, this.cfg.stack, () => this.lockedRecover());
+  }
+
+  private async lockedRecover(): Promise<string[]> {
     this.removeStaleLocks();
     const pending = await this.pending();
     if (!pending.length) return [];

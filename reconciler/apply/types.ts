@@ -74,6 +74,13 @@ export class EngineRunError extends FleetError {
   }
 }
 
+/** The desired fleet breaks the policy's limits (exit 4): nothing was applied; each limit is listed. */
+export class LimitsBrokenError extends BlockedError {
+  constructor(readonly violations: { field: string; message: string }[]) {
+    super(`refusing to apply: the desired fleet breaks ${violations.length} limit(s) of fleet:policy\n${violations.map((v) => `  - ${v.field}: ${v.message}`).join("\n")}\nNothing was changed.`);
+  }
+}
+
 /** Mandatory policy violations failed the preview or update (exit 4); each is listed. */
 export class PolicyBlockedError extends BlockedError {
   constructor(

@@ -1,7 +1,7 @@
 import { PendingOperationsError } from "../../reconciler/apply/types";
 import { stackContext } from "../../reconciler/context";
 import { EXIT, FleetError, InputError } from "../../reconciler/errors";
-import { lockStack, StackLockedError } from "../../reconciler/lock";
+import { lockStack } from "../../reconciler/lock";
 import { applyPlan, runCycle, type CycleResult } from "../../reconciler/loop";
 import { makeLogger } from "../../reconciler/log";
 import { ReconcilerMetrics } from "../../reconciler/metrics";
@@ -44,13 +44,7 @@ export async function reconcileCommand(opts: { stack: string; once?: boolean; sc
   const cfg = stackContext(opts.stack);
   const mode = (opts.mode ?? cfg.policy.reconcile.mode) as "auto" | "review";
   const applier = await openApplier(cfg, "fleet reconcile");
-  let unlock: () => Promise<void>;
-  try {
-    unlock = await lockStack(cfg.root, cfg.stack);
-  } catch (e) {
-    if (e instanceof StackLockedError) throw new FleetError(e.message);
-    throw e;
-  }
+  const unlock = await lockStack(cfg.root, cfg.stack);
   const journal = openJournal(cfg);
   const deps = cycleDeps(cfg, applier, journal);
   try {

@@ -39,13 +39,29 @@ describe("burst on the real engine and a GCP double", { timeout: 900_000 }, () =
   };
   const vmNames = () => c.gcp.instances().map((vm) => vm.name as string).sort();
 
+  const burstPolicy = { owner: "fleet", burst: { enabled: true, maxConcurrent: 2, dailyBudgetUsd: 5, maxLifetimeHours: 3, idleTimeoutMinutes: 30, maxSpotHourUsd: 0.25, minVcpu: 4, minRamGb: 16 } };
   before(async () => {
     if (skip) return;
     c = await cloudStack("burst");
-    c.writeStack({ owner: "fleet", burst: { enabled: true, maxConcurrent: 2, dailyBudgetUsd: 5, maxLifetimeHours: 3, idleTimeoutMinutes: 30, maxSpotHourUsd: 0.25, minVcpu: 4, minRamGb: 16 } });
+    c.writeStack(burstPolicy);
   });
   after(async () => {
     if (!skip) await c.cleanup();
+  });
+
+  test("a hand-edited fleet:desired the policy pack forbids is blocked by the engine (exit 4, the violation named)", async () => {
+    const at = new Date().toISOString();
+    const vm = { name: "fleet-burst-by-hand-1", zone: "us-central1-a", machineType: "a2-highgpu-1g", spotHourUsd: 3.5, createdAt: at, expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
+    c.writeStack(burstPolicy, { "fleet:desired": JSON.stringify({ burst: { vms: [vm] } }) });
+    const r = await run(["plan", "--applied"], 4);
+    assert.match(r.stdout + r.stderr, /fleet-max-hourly-price/);
+    // Applying it is refused before the engine runs an update: the one limits check (exit 4).
+    const a = await run(["apply", "--applied"], 4);
+    assert.match(a.stdout, /cycle: blocked/);
+    assert.match(a.stdout, /burst\.vms\[fleet-burst-by-hand-1\]\.spotHourUsd: \$3\.5\/h is above burst\.maxSpotHourUsd \$0\.25/);
+    assert.deepEqual(vmNames(), []);
+    assert.equal(c.gcp.calls.filter((x) => !x.id.endsWith(".get") && !x.id.endsWith("List") && !x.id.endsWith("getIamPolicy")).length, 0, "no call that changes GCP");
+    c.writeStack(burstPolicy);
   });
 
   test("plan under high pressure previews one Spot VM with its account and roles, the policy pack passing", async () => {

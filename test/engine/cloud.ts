@@ -17,8 +17,8 @@ export interface CloudStack {
   env: Record<string, string>;
   gcp: GcpCloud;
   stateDir: string;
-  /** Writes Pulumi.<stack>.yaml with this policy (journal and prices in the scratch directory). */
-  writeStack(policy: Record<string, unknown>): void;
+  /** Writes Pulumi.<stack>.yaml with this policy (journal and prices in the scratch directory) and extra config. */
+  writeStack(policy: Record<string, unknown>, extra?: Record<string, unknown>): void;
   cleanup(): Promise<void>;
 }
 
@@ -50,9 +50,9 @@ export async function cloudStack(name: string, spotHourUsd = 0.053584): Promise<
     env,
     gcp,
     stateDir,
-    writeStack(policy) {
+    writeStack(policy, extra = {}) {
       const full = { journal: { path: path.join(dir, "journal.db") }, ...policy, signals: { pricesFile: prices, ...((policy.signals as object) ?? {}) } };
-      fs.writeFileSync(stackFile, stringify({ config: { "gcp:project": gcp.project, "gcp:region": "us-central1", "fleet:policy": full } }));
+      fs.writeFileSync(stackFile, stringify({ config: { "gcp:project": gcp.project, "gcp:region": "us-central1", "fleet:policy": full, ...extra } }));
     },
     async cleanup() {
       await gcp.stop();
