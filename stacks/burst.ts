@@ -1,7 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { fleetLabels, type BurstPolicy, type BurstVmSpec } from "../reconciler/model";
-import { renderTemplate } from "./template";
+import { renderShellTemplate } from "./template";
 
 export interface BurstPoolArgs {
   vms: BurstVmSpec[];
@@ -76,7 +76,7 @@ export class BurstPool extends pulumi.ComponentResource {
         serviceAccount: { email: sa.email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
         labels: fleetLabels({ stack: pulumi.getStack(), area: "burst", owner: args.owner, expiresAt: labelTime(vm.expiresAt), hourUsd: vm.spotHourUsd }),
         metadata: { "enable-guest-attributes": "TRUE" },
-        metadataStartupScript: renderTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),
+        metadataStartupScript: renderShellTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),
         allowStoppingForUpdate: true,
       }, { parent: this, dependsOn: bindings });
     });

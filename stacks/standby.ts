@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { LABELS, fleetLabels, type Pair, type StandbyPolicy } from "../reconciler/model";
 import { VastInstance } from "./providers/vast";
-import { renderTemplate } from "./template";
+import { renderShellTemplate, renderTemplate } from "./template";
 
 export interface StandbyPairArgs {
   pair: Pair;
@@ -66,7 +66,7 @@ export class StandbyPair extends pulumi.ComponentResource {
       const zone = `${pair.standby.region}-b`;
       // The data disk outlives the VM (its own resource).
       const disk = new gcp.compute.Disk(`${name}-data`, { zone, size: pair.standby.diskGb, type: "pd-balanced", labels }, { parent: this, protect });
-      const startup = standbySecrets.apply(([hostPriv, hostPub, syncPub]) => renderTemplate("standby-startup.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }));
+      const startup = standbySecrets.apply(([hostPriv, hostPub, syncPub]) => renderShellTemplate("standby-startup.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }, ["HOST_PRIVATE_KEY"]));
       gcpTag = `fleet-standby-${pair.pairId}`;
       const vm = new gcp.compute.Instance(`${name}-standby`, {
         zone,
@@ -88,7 +88,7 @@ export class StandbyPair extends pulumi.ComponentResource {
       standbyReady = vm;
       endpoint = { host: vm.networkInterfaces.apply((n) => n[0]?.accessConfigs?.[0]?.natIp ?? ""), port: pulumi.output(22), user: "fleet" };
     } else {
-      const onstart = standbySecrets.apply(([hostPriv, hostPub, syncPub]) => renderTemplate("vast-standby-onstart.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }));
+      const onstart = standbySecrets.apply(([hostPriv, hostPub, syncPub]) => renderShellTemplate("vast-standby-onstart.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }, ["HOST_PRIVATE_KEY"]));
       const standby = new VastInstance(`${name}-standby`, {
         offerId: pair.standby.offerId,
         pairId: pair.pairId,
@@ -132,7 +132,7 @@ export class StandbyPair extends pulumi.ComponentResource {
       const install = pulumi
         .all([syncKey.privateKeyOpenssh, hostKey.publicKeyOpenssh, endpoint.host, endpoint.port])
         .apply(([priv, hostPub, host, port]) =>
-          renderTemplate("gpu-sync-install.sh", {
+          renderShellTemplate("gpu-sync-install.sh", {
             PAIR_ID: pair.pairId,
             SYNC_PRIVATE_KEY: priv.trim(),
             KNOWN_HOST: knownHostField(host, port),
@@ -143,7 +143,7 @@ export class StandbyPair extends pulumi.ComponentResource {
             SYNC_PATHS: policy.syncPaths.join(" "),
             INTERVAL: policy.syncIntervalSeconds,
             SYNC_SCRIPT: renderTemplate("standby-sync.sh", {}),
-          }),
+          }, ["SYNC_PRIVATE_KEY", "SYNC_SCRIPT"]),
         );
       // deletedWith: the sync lives on the GPU, so when the GPU goes (lost, replaced, destroyed) the
       // engine does not ssh to a dead host to stop it (pulumi-command#104). (The installed

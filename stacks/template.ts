@@ -42,3 +42,29 @@ export function renderXmlTemplate(name: string, values: Record<string, string | 
 export function xmlEscape(v: string | number): string {
   return String(v).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
 }
+
+/**
+ * What a value pasted into a shell template may hold: letters, digits and `_ . : / @ + = , [ ] -`
+ * and spaces (public keys, `[host]:port`, path lists). No quote, `$`, backtick, `\`, `;`, `&`, `|`,
+ * redirection, glob or newline: the value cannot leave the quotes the template puts it in.
+ */
+export const SHELL_SAFE = /^[A-Za-z0-9_.:/@+=,[\] -]*$/;
+
+/**
+ * Shell templates (startup scripts, onstart, the GPU's sync install): every value must be shell-safe
+ * (SHELL_SAFE), except `heredocs`, the multi-line values the template wraps in a quoted here-document
+ * (private keys, the sync script), which must not contain a line that could end it. A value that
+ * fails is an error naming it: the script is never rendered, so nothing of it can run.
+ */
+export function renderShellTemplate(name: string, values: Record<string, string | number>, heredocs: readonly string[] = []): string {
+  for (const [k, v] of Object.entries(values)) {
+    const s = String(v);
+    if (heredocs.includes(k)) {
+      const ender = s.split("\n").find((line) => /^[A-Z_]+$/.test(line.trim()));
+      if (ender !== undefined) throw new Error(`template ${name}: ${k} holds the line '${ender}', which could end its here-document`);
+    } else if (!SHELL_SAFE.test(s)) {
+      throw new Error(`template ${name}: ${k} holds characters a shell would act on (${JSON.stringify(s.slice(0, 60))}); refusing to render`);
+    }
+  }
+  return renderTemplate(name, values);
+}

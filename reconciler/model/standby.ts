@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { gcpRegion, isoTime, machineType, usd } from "./common";
+import { safePath } from "./safe";
 
 /**
  * The standby area: Vast.ai GPU instances, each paired with a CPU standby that holds its work: a GCP
@@ -47,7 +48,7 @@ export const StandbyPolicySchema = z.strictObject({
   standbyMaxHourUsd: usd.default(0.05),
   standbyDiskGb: z.int().min(10).max(65536).default(100),
   syncIntervalSeconds: z.int().min(5).max(3600).default(30),
-  syncPaths: z.array(z.string().regex(/^\//, "must be an absolute path")).min(1).default(["/workspace"]),
+  syncPaths: z.array(safePath).min(1).max(32).default(["/workspace"]),
   /** A script run on each new GPU host over ssh after boot (path; relative to the project root); null: none. */
   setupScript: z.string().min(1).nullable().default(null),
   /** How long boot waits for the new GPU host to answer ssh before it reports a failure. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { VastOffer } from "../model";
+import { hostName, tcpPort } from "../model/safe";
 
 /**
  * A typed client of the Vast.ai REST API (no Vast SDK exists for Node). Base URL from VAST_API_URL
@@ -92,9 +93,10 @@ function wire() {
     label: z.string().nullable().optional(),
     gpu_name: z.string().nullable().optional(),
     dph_total: z.number().min(0).nullable().optional(),
-    public_ipaddr: z.string().nullable().optional(),
-    ssh_host: z.string().nullable().optional(),
-    ssh_port: z.number().int().nullable().optional(),
+    // These reach ssh, rsync and the GPU's sync script: a host or port that is not one is refused here.
+    public_ipaddr: hostName.nullable().optional(),
+    ssh_host: hostName.nullable().optional(),
+    ssh_port: tcpPort.nullable().optional(),
     start_date: z.number().nullable().optional(),
     gpu_util: z.number().nullable().optional(),
   });
