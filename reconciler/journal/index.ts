@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Area, Decision, DesiredFleet, PressureSample } from "../model";
 import { MIGRATIONS } from "./migrations";
+import { FleetError } from "../errors";
 
 export interface PlanRecord {
   at: string;
@@ -35,29 +36,35 @@ export class Journal {
   private constructor(readonly db: Database.Database, readonly file: string) {}
 
   static open(file: string): Journal {
-    // Private: the journal records what runs where and what it costs. SQLite gives its -wal and
-    // -shm files the database file's mode, so creating that file 0600 covers all three.
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
-    if (!fs.existsSync(file)) fs.writeFileSync(file, "", { mode: 0o600 });
-    else if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
-    const db = new Database(file);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.pragma("foreign_keys = ON");
-    db.pragma("busy_timeout = 5000");
-    const j = new Journal(db, file);
-    j.migrate();
-    return j;
+    return openChecked(file, () => {
+      // Private: the journal records what runs where and what it costs. SQLite gives its -wal and
+      // -shm files the database file's mode, so creating that file 0600 covers all three.
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+      if (!fs.existsSync(file)) fs.writeFileSync(file, "", { mode: 0o600 });
+      else if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+      const db = new Database(file);
+      db.pragma("busy_timeout = 5000");
+      checkIntegrity(db, file);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      db.pragma("foreign_keys = ON");
+      const j = new Journal(db, file);
+      j.migrate();
+      return j;
+    });
   }
 
   /** Opens an existing journal read-only, or returns undefined when there is none (status, costs). */
   static openExisting(file: string): Journal | undefined {
     if (!fs.existsSync(file)) return undefined;
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    db.pragma("busy_timeout = 5000");
-    const version = db.pragma("user_version", { simple: true }) as number;
-    if (version > MIGRATIONS.length) throw new Error(`journal ${file} is at schema version ${version}, newer than this fleet (${MIGRATIONS.length}); upgrade fleet`);
-    return new Journal(db, file);
+    return openChecked(file, () => {
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      db.pragma("busy_timeout = 5000");
+      checkIntegrity(db, file);
+      const version = db.pragma("user_version", { simple: true }) as number;
+      if (version > MIGRATIONS.length) throw new JournalError(file, `is at schema version ${version}, newer than this fleet (${MIGRATIONS.length}): upgrade fleet`);
+      return new Journal(db, file);
+    });
   }
 
   get schemaVersion(): number {
@@ -66,7 +73,7 @@ export class Journal {
 
   private migrate(): void {
     const current = this.schemaVersion;
-    if (current > MIGRATIONS.length) throw new Error(`journal ${this.file} is at schema version ${current}, newer than this fleet (${MIGRATIONS.length}); upgrade fleet`);
+    if (current > MIGRATIONS.length) throw new JournalError(this.file, `is at schema version ${current}, newer than this fleet (${MIGRATIONS.length}): upgrade fleet`);
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]!);
@@ -209,4 +216,40 @@ export interface AreaState {
 type LifetimeRow = { stack: string; area: Area; name: string; provider: string; zone: string; machine_type: string; hour_usd: number; started_at: string; ended_at: string | null };
 function fromRow(r: LifetimeRow): VmLifetime {
   return { stack: r.stack, area: r.area, name: r.name, provider: r.provider, zone: r.zone, machineType: r.machine_type, hourUsd: r.hour_usd, startedAt: r.started_at, endedAt: r.ended_at };
+}
+
+/** The journal cannot be used as it is (exit 1): the message names the file, the fault and the way out. */
+export class JournalError extends FleetError {
+  constructor(readonly file: string, what: string) {
+    super(`journal ${file} ${what}`);
+  }
+}
+
+const RECOVER = (file: string) =>
+  `move it aside (mv ${file} ${file}.broken; also its -wal and -shm files) and run again: fleet starts a new journal. ` +
+  `The old one's history can be salvaged with \`sqlite3 ${file}.broken .recover\`.`;
+
+/** `PRAGMA quick_check` on open: a damaged journal is refused before anything reads or writes it. */
+function checkIntegrity(db: Database.Database, file: string): void {
+  const result = db.pragma("quick_check", { simple: true });
+  if (result !== "ok") {
+    db.close();
+    throw new JournalError(file, `is damaged (SQLite quick_check: ${String(result).replace(/\s+/g, " ").slice(0, 120)}): ${RECOVER(file)}`);
+  }
+}
+
+/** Opens with SQLite's faults said in one line each, never a SqliteError and its trace. */
+function openChecked(file: string, open: () => Journal): Journal {
+  try {
+    return open();
+  } catch (e) {
+    if (e instanceof JournalError) throw e;
+    const code = (e as { code?: string }).code ?? "";
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/NOTADB|CORRUPT/.test(code)) throw new JournalError(file, `is not a readable SQLite database (${msg}): ${RECOVER(file)}`);
+    if (/READONLY|CANTOPEN|EACCES|EPERM/.test(code)) throw new JournalError(file, `cannot be opened for writing (${msg}): check its owner and mode, and that its directory is writable`);
+    if (/BUSY|LOCKED/.test(code)) throw new JournalError(file, `is locked by another process (${msg}): wait for it, or stop it`);
+    if (/FULL|ENOSPC/.test(code)) throw new JournalError(file, `cannot be written: the disk is full (${msg})`);
+    throw e;
+  }
 }

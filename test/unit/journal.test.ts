@@ -95,3 +95,36 @@ test("journal: its folder is 0700 and the journal 0600 (its -wal too); a wider e
   Journal.open(file).close();
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
 });
+
+// Issue 18, item 6: journal faults ended in a raw SqliteError and a stack trace, and a journal with
+// garbage in the middle was written to.
+test("journal: damaged, foreign, newer or read-only journals are refused with one line naming the file and the way out", () => {
+  const { JournalError } = require("../../reconciler/journal") as typeof import("../../reconciler/journal");
+  const refused = (file: string, re: RegExp, open: (f: string) => unknown = (f) => Journal.open(f)) =>
+    assert.throws(() => open(file), (e: unknown) => e instanceof JournalError && e.exitCode === 1 && e.message.includes(file) && re.test(e.message) && !e.message.includes("\n"));
+
+  const notDb = tmp();
+  fs.writeFileSync(notDb, "this is not sqlite at all, just text ".repeat(200));
+  refused(notDb, /is not a readable SQLite database .*mv .*\.broken/);
+  refused(notDb, /is not a readable SQLite database/, (f) => Journal.openExisting(f));
+
+  // A real journal with garbage written over the middle of its pages.
+  const damaged = tmp();
+  const j = Journal.open(damaged);
+  for (let i = 0; i < 300; i++) j.recordEvent({ at: new Date(1_795_000_000_000 + i).toISOString(), stack: "s", kind: "probe", detail: { i, pad: "x".repeat(200) } });
+  j.close();
+  const size = fs.statSync(damaged).size;
+  const fd = fs.openSync(damaged, "r+");
+  fs.writeSync(fd, Buffer.alloc(8192, 0xa5), 0, 8192, Math.floor(size / 2 / 4096) * 4096);
+  fs.closeSync(fd);
+  const before = fs.readFileSync(damaged);
+  refused(damaged, /is (damaged|not a readable SQLite database)/);
+  assert.deepEqual(fs.readFileSync(damaged), before, "nothing was written to the damaged journal");
+
+  const newer = tmp();
+  const db = new Database(newer);
+  db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+  db.close();
+  refused(newer, /newer than this fleet .*upgrade fleet/);
+  refused(newer, /newer than this fleet/, (f) => Journal.openExisting(f));
+});
