@@ -7,6 +7,7 @@ import type { Journal } from "./journal";
 import { applyPlan, type CycleResult } from "./loop";
 import { AREAS, PlanArtifactSchema, type Area, type DesiredFleet, type PlanArtifact } from "./model";
 import { digest } from "./plan";
+import { INPUT_LIMITS, readInputFile } from "./config/input-file";
 
 export { PlanArtifactSchema, type PlanArtifact };
 
@@ -14,8 +15,9 @@ export { PlanArtifactSchema, type PlanArtifact };
 export function readPlanArtifact(file: string, stack: string): PlanArtifact {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+    raw = JSON.parse(readInputFile(file, { field: "--plan", maxBytes: INPUT_LIMITS.plan, gzip: false }));
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError("--plan", [{ field: file, message: `cannot read a plan: ${(e as Error).message.split("\n")[0]}` }]);
   }
   const parsed = PlanArtifactSchema.safeParse(raw);

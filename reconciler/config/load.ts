@@ -5,6 +5,7 @@ import { InputError, type Problem } from "../errors";
 import { DesiredFleetSchema, FleetPolicySchema, policyCrossFieldProblems, type DesiredFleet, type FleetPolicy } from "../model";
 import { deepMerge, readEnvOverrides } from "./env";
 import { problemsFromZod } from "./issues";
+import { INPUT_LIMITS, readInputFile } from "./input-file";
 
 /** The validated configuration of one stack. */
 export interface StackConfig {
@@ -48,7 +49,7 @@ export function readStackFile(root: string, stack: string): { file: string; text
       { field: "--stack", message: `no ${path.basename(file)} in ${root}; create it (e.g. cp Pulumi.local.yaml ${path.basename(file)}) or pick another stack` },
     ]);
   }
-  return { file, text: fs.readFileSync(file, "utf8") };
+  return { file, text: readInputFile(file, { field: "--stack", maxBytes: INPUT_LIMITS.stack, gzip: false }) };
 }
 
 /** Parses and validates a stack file's text with env overrides (pure; collects every problem). */

@@ -3,6 +3,7 @@ import JSON5 from "json5";
 import { InputError, type Problem } from "../errors";
 import { SignalsSchema, type Signals } from "../model";
 import { problemsFromZod } from "../config/issues";
+import { INPUT_LIMITS, readInputFile } from "../config/input-file";
 
 /**
  * Reads and validates a signals file (`--signals FILE.json`). Strict JSON; a NaN or Infinity (as
@@ -12,12 +13,7 @@ import { problemsFromZod } from "../config/issues";
 const MAX_FUTURE_MS = 5 * 60_000;
 
 export function readSignalsFile(file: string, nowMs: number = Date.now()): Signals {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new InputError("--signals", [{ field: "--signals", message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
-  }
+  const text = readInputFile(file, { field: "--signals", maxBytes: INPUT_LIMITS.signals, gzip: false });
   const signals = parseSignalsText(text, file);
   if (Date.parse(signals.at) > nowMs + MAX_FUTURE_MS) {
     const problem = { field: `${file}: at`, message: `${signals.at} is in the future (this machine's clock says ${new Date(nowMs).toISOString()}): a plan cannot be made from signals not yet seen` };

@@ -11,6 +11,7 @@ import { HpcSpecSchema, type HpcSpec } from "../../reconciler/model";
 import { applyByHand } from "../../reconciler/loop";
 import { openApplier, openJournal } from "./engine";
 import { table } from "./table";
+import { INPUT_LIMITS, readInputFile } from "../../reconciler/config/input-file";
 
 /** The cluster spec: from --spec FILE (JSON or YAML), else the stack's applied desired.hpc. */
 export function loadHpcSpec(stack: string, specFile?: string): HpcSpec {
@@ -21,9 +22,10 @@ export function loadHpcSpec(stack: string, specFile?: string): HpcSpec {
   }
   let raw: unknown;
   try {
-    const text = fs.readFileSync(specFile, "utf8");
+    const text = readInputFile(specFile, { field: "--spec", maxBytes: INPUT_LIMITS.spec, gzip: false });
     raw = specFile.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError("--spec", [{ field: specFile, message: `cannot read or parse: ${(e as Error).message.split("\n")[0]}` }]);
   }
   const r = HpcSpecSchema.safeParse(raw);
