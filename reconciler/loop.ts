@@ -54,6 +54,9 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
 
   const applied = await applier.appliedDesired();
   const signals = await deps.gather();
+  // The pressure history (consecutive-sample rule, hysteresis, `fleet status`) grows with every
+  // scheduled cycle, not only with `fleet plan`.
+  if (write) journal.recordPressureSamples(signals.pressure.samples);
   const raw = buildPlan({ stack, source: "reconcile", signals, policy: deps.policy, previous: applied });
   const states = areaStates(journal, stack);
   const gate = gateAreas({ applied, desired: raw.desired, states, policy: deps.policy.reconcile, atMs: Date.parse(signals.at) });

@@ -103,6 +103,15 @@ test("staleBecause: the same pool placed a moment later is the same plan; anothe
   assert.match(staleBecause({ stack: "s", policy: deps.policy, applied: EMPTY_DESIRED, states, plan, fresh: other }) ?? "", /no longer give this plan: pool/);
 });
 
+// Issue 18, item 6: scheduled cycles recorded no pressure samples.
+test("cycle: every cycle records its pressure samples; a dry run records none", async () => {
+  const { deps, journal } = setup({ mems: [50, 60, 70] });
+  await runCycle(deps, { mode: "auto", dryRun: true });
+  assert.equal(journal.pressureSamplesSince("2000-01-01T00:00:00Z").length, 0);
+  await runCycle(deps, { mode: "auto", dryRun: false });
+  assert.deepEqual(journal.pressureSamplesSince("2000-01-01T00:00:00Z").map((x) => x.memUsedPct), [50, 60, 70]);
+});
+
 test("cycle: --dry-run writes nothing anywhere", async () => {
   const { deps, applier, journal, reviews } = setup({ mems: [90, 90, 90] });
   const before = journal.counts();
