@@ -7,7 +7,8 @@ import { EXIT, FleetError } from "./errors";
  * One process changes a stack at a time on a machine: every command and API route that can change
  * it takes this lock (the reconciler for its whole run, every other path around its `up`).
  * proper-lockfile keeps the lock's mtime fresh while the holder runs; a holder that died stops
- * refreshing it, and after `staleMs` (5 s, proper-lockfile's minimum) the next process takes it over.
+ * refreshing it: a holder whose pid no longer runs is taken over at once, and any lock not refreshed
+ * for `staleMs` (5 s, proper-lockfile's minimum) is taken over too (a holder frozen or on a pid reused).
  * The lock is re-entrant within a process: the reconciler holds it and its own updates pass.
  */
 const held = new Map<string, { count: number; release: () => Promise<void> }>();
@@ -24,13 +25,40 @@ export async function lockStack(root: string, stack: string, staleMs = STALE_MS)
     return once(() => unref(file));
   }
   if (!fs.existsSync(file)) fs.writeFileSync(file, "", { mode: 0o600 });
-  try {
+  const take = async () => {
     const release = await lockfile.lock(file, { stale: staleMs, update: Math.max(1000, Math.floor(staleMs / 5)), realpath: false });
+    // Who holds it: a process that finds the lock taken can tell a live holder from a dead one.
+    fs.writeFileSync(holderFile(file), String(process.pid), { mode: 0o600 });
     held.set(file, { count: 1, release });
     return once(() => unref(file));
+  };
+  try {
+    return await take();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ELOCKED") throw new StackLockedError(stack, file);
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== "ELOCKED") throw e;
+    // A holder killed -9 cannot release: when its pid no longer runs, the lock is taken over now
+    // rather than after the staleness period.
+    const pid = Number(fs.existsSync(holderFile(file)) ? fs.readFileSync(holderFile(file), "utf8").trim() : NaN);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
+      fs.rmSync(`${file}.lock`, { recursive: true, force: true });
+      try {
+        return await take();
+      } catch (again) {
+        if ((again as NodeJS.ErrnoException).code !== "ELOCKED") throw again;
+      }
+    }
+    throw new StackLockedError(stack, file);
+  }
+}
+
+const holderFile = (file: string) => `${file}.pid`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by someone else
   }
 }
 
@@ -65,6 +93,6 @@ export async function withStackLock<T>(root: string, stack: string, f: () => Pro
 export class StackLockedError extends FleetError {
   override readonly exitCode = EXIT.busy;
   constructor(readonly stackName: string, readonly lockFile: string) {
-    super(`stack '${stackName}' is busy: another fleet process on this machine is changing it (lock ${lockFile}.lock; taken over ${STALE_MS / 1000} s after its holder dies). Nothing was changed; try again when it is done.`);
+    super(`stack '${stackName}' is busy: another fleet process on this machine is changing it (lock ${lockFile}.lock). Nothing was changed; try again when it is done.`);
   }
 }

@@ -36,7 +36,7 @@ test("files over their cap, and gzip that expands past it, are refused without r
   refused(() => readInputFile(bomb, { field: "fleet:policy.signals.pricesFile", maxBytes: 1024 * 1024 }), /expands past 1048576 bytes/);
   const corrupt = path.join(dir, "corrupt.csv.gz");
   const gz = gzipSync(Buffer.from("week_start_utc,machine_type\n".repeat(100)));
-  gz[gz.length >> 1] ^= 0xff;
+  gz.writeUInt8(gz.readUInt8(gz.length >> 1) ^ 0xff, gz.length >> 1);
   fs.writeFileSync(corrupt, gz);
   refused(() => readInputFile(corrupt, { field: "fleet:policy.signals.pricesFile", maxBytes: 1024 * 1024 }), /corrupt\.csv\.gz is not valid gzip .*replace it/);
   const ok = path.join(dir, "ok.csv.gz");
