@@ -16,6 +16,10 @@ export interface StandbyPairArgs {
 
 const PRIVATE_OUTPUTS = ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"];
 
+/** ssh dials to a GPU host: at most this many, each given this many seconds. */
+export const SSH_DIAL_LIMIT = 4;
+export const SSH_DIAL_TIMEOUT_S = 15;
+
 /** Where the GPU host copies to: an ssh endpoint and the user that owns /data there. */
 interface SyncEndpoint {
   host: pulumi.Output<string>;
@@ -146,10 +150,11 @@ export class StandbyPair extends pulumi.ComponentResource {
           }, ["SYNC_PRIVATE_KEY", "SYNC_SCRIPT"]),
         );
       // deletedWith: the sync lives on the GPU, so when the GPU goes (lost, replaced, destroyed) the
-      // engine does not ssh to a dead host to stop it (pulumi-command#104). (The installed
-      // @pulumi/command 4.5.0 has no dial limits in its connection type to bound the dials with.)
+      // engine does not ssh to a dead host to stop it (pulumi-command#104). Dials are bounded
+      // (@pulumi/command 1.2's dialErrorLimit and perDialTimeout): a GPU host that stops answering
+      // fails the step in about a minute instead of retrying for the provider's default of 10.
       new command.remote.Command(`${name}-sync`, {
-        connection: { host: gpu.sshHost, port: gpu.sshPort, user: "root", privateKey: syncKey.privateKeyOpenssh },
+        connection: { host: gpu.sshHost, port: gpu.sshPort, user: "root", privateKey: syncKey.privateKeyOpenssh, dialErrorLimit: SSH_DIAL_LIMIT, perDialTimeout: SSH_DIAL_TIMEOUT_S },
         create: pulumi.secret(install),
         delete: "pkill -f /usr/local/bin/fleet-sync || true",
       }, { parent: this, dependsOn, deletedWith: gpu });

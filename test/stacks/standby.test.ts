@@ -50,6 +50,10 @@ test("StandbyPair: GPU, Spot standby in the GPU's continent, its own data disk, 
   assert.deepEqual(sshOpenToWorldViolations({ type: fw.type, props: fw.inputs }), []);
   const sync = res.find((r) => r.type === "command:remote:Command")!;
   assert.ok(sync, "the sync unit is installed by a remote command");
+  // Issue 12: dials to a GPU host are bounded (the provider's default is 10 dials, unbounded time).
+  const conn = sync.inputs.connection.value ?? sync.inputs.connection;
+  assert.equal(conn.dialErrorLimit, 4);
+  assert.equal(conn.perDialTimeout, 15);
 });
 
 test("StandbyPair: the private key is a secret; the sync install pins the host key and runs every 30 s", async () => {
