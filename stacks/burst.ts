@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { fleetLabels, type BurstPolicy, type BurstVmSpec } from "../reconciler/model";
@@ -15,6 +16,17 @@ export interface BurstPoolArgs {
 
 /** Roles a burst VM needs: write its logs and metrics. Nothing else. */
 export const BURST_VM_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter"] as const;
+
+/**
+ * The burst VMs' service account id: one per stack (two stacks in one project must not share or
+ * delete each other's account), valid for any name prefix. IAM wants 6-30 characters matching
+ * [a-z]([-a-z0-9]*[a-z0-9]) (iam.v1 CreateServiceAccountRequest.accountId): the prefix (cut to 15,
+ * trailing hyphens dropped), a hyphen and 8 hex characters of the stack's name.
+ */
+export function burstAccountId(namePrefix: string, stack: string): string {
+  const head = namePrefix.slice(0, 15).replace(/-+$/, "");
+  return `${head}-${createHash("sha256").update(stack).digest("hex").slice(0, 8)}`;
+}
 
 /** GCP label value for a time: lowercase, no colons. */
 export function labelTime(isoTime: string): string {
@@ -45,7 +57,7 @@ export class BurstPool extends pulumi.ComponentResource {
     }
 
     const sa = new gcp.serviceaccount.Account(`${name}-sa`, {
-      accountId: `${args.policy.namePrefix}-vm`.slice(0, 30),
+      accountId: burstAccountId(args.policy.namePrefix, pulumi.getStack()),
       displayName: `Fleet burst VMs (${args.owner})`,
       description: "Runs Fleet burst VMs: logging and monitoring writes only.",
     }, { parent: this });

@@ -37,7 +37,7 @@ test("BurstPool: one Spot VM per desired VM, with labels, spot settings and a le
     assert.equal(inst.inputs.machineType, "e2-standard-4");
     assert.match(inst.inputs.metadataStartupScript, /guest-attributes\/fleet\/last-busy-at/);
     assert.doesNotMatch(inst.inputs.metadataStartupScript, /\{\{/);
-    assert.equal(inst.inputs.serviceAccount.email, "fleet-burst-vm@proj.iam.gserviceaccount.com");
+    assert.match(inst.inputs.serviceAccount.email, /^fleet-burst-[0-9a-f]{8}@proj\.iam\.gserviceaccount\.com$/);
   }
   const roles = mine.filter((c) => c.type === "gcp:projects/iAMMember:IAMMember").map((c) => c.inputs.role).sort();
   assert.deepEqual(roles, ["roles/logging.logWriter", "roles/monitoring.metricWriter"]);
@@ -67,4 +67,20 @@ test("stack program: an invalid fleet:desired fails with the field named", async
   const { readFleetConfig } = await import("../../stacks/fleet");
   pulumi.runtime.setConfig("fleet:desired", JSON.stringify({ burst: { vms: [{ ...vm(1), zone: "Nowhere" }] } }));
   assert.throws(() => readFleetConfig({}), /fleet:desired\.burst\.vms\[0\]\.zone: must be a GCP zone/);
+});
+
+// Issue 13: the account id was `${namePrefix}-vm` for every stack of a project, and invalid for
+// prefixes that make it shorter than 6 or longer than 30 characters.
+test("burst service account id: one per stack, valid for every prefix IAM's definition allows", async () => {
+  const { burstAccountId } = await import("../../stacks/burst");
+  const { DiscoveryApi } = await import("../doubles/gcp-discovery");
+  const iam = new DiscoveryApi("iam.v1");
+  const create = iam.route("POST", "/v1/projects/proj/serviceAccounts", new URLSearchParams()).method;
+  assert.notEqual(burstAccountId("fleet-burst", "prod"), burstAccountId("fleet-burst", "dev"));
+  for (const prefix of ["b", "ab", "fleet-burst", "a-very-long-name-prefix-of-31c", "x-"]) {
+    const id = burstAccountId(prefix, "local");
+    assert.doesNotThrow(() => iam.checkBody(create, { accountId: id, serviceAccount: { displayName: "x" } }), `${prefix} -> ${id}`);
+  }
+  // The double refuses what IAM refuses: the old ids for short prefixes.
+  assert.throws(() => iam.checkBody(create, { accountId: "b-vm" }), /6-30 characters/);
 });
