@@ -4,6 +4,7 @@ import type { Journal } from "./journal";
 import { buildPlan, manualPlan, type Plan } from "./plan";
 import { AREAS, type Area, type Decision, type DesiredFleet, type FleetPolicy, type Signals } from "./model";
 import { StackLockedError } from "./lock";
+import { poolInstanceName } from "./pool-naming";
 import { LimitsBrokenError, PendingOperationsError, PolicyBlockedError, StackBusyError, type Applier, type PreviewSummary, type ResourceChange, type ResourceProgress, type UpSummary } from "./apply/types";
 
 export interface CycleDeps {
@@ -196,10 +197,13 @@ export async function applyByHand(deps: Omit<CycleDeps, "gather" | "writeReview"
  * offer), started when they appear in the applied fleet, ended when they leave it.
  */
 function recordLifetimes(journal: Journal, stack: string, applied: DesiredFleet, desired: DesiredFleet, atIso: string): void {
-  type Rented = { area: "burst" | "standby"; provider: string; zone: string; machineType: string; hourUsd: number };
+  type Rented = { area: "burst" | "pool" | "standby"; provider: string; zone: string; machineType: string; hourUsd: number };
   const rented = (d: DesiredFleet) =>
     new Map<string, Rented>([
       ...d.burst.vms.map((v) => [v.name, { area: "burst", provider: "gcp", zone: v.zone, machineType: v.machineType, hourUsd: v.spotHourUsd }] as const),
+      // The pool instance: one lifetime per placement (a switch ends one and starts the next), at
+      // the hourly price it was placed at.
+      ...(d.pool ? [[poolInstanceName(d.pool), { area: "pool", provider: d.pool.provider, zone: d.pool.zone || d.pool.region, machineType: d.pool.instanceType, hourUsd: d.pool.hourUsd }] as const] : []),
       ...d.standby.pairs.flatMap((p) => (p.state !== "gpu-lost" && p.gpu ? [[`gpu-${p.pairId}-${p.gpu.offerId}`, { area: "standby", provider: "vast", zone: p.gpu.geolocation, machineType: p.gpu.gpuName, hourUsd: p.gpu.dphUsd }] as const] : [])),
       ...d.standby.pairs.flatMap((p) => (p.standby.target === "vast" ? [[`standby-${p.pairId}-${p.standby.offerId}`, { area: "standby", provider: "vast", zone: p.standby.geolocation, machineType: "cpu", hourUsd: p.standby.dphUsd }] as const] : [])),
     ]);

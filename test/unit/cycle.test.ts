@@ -103,6 +103,17 @@ test("staleBecause: the same pool placed a moment later is the same plan; anothe
   assert.match(staleBecause({ stack: "s", policy: deps.policy, applied: EMPTY_DESIRED, states, plan, fresh: other }) ?? "", /no longer give this plan: pool/);
 });
 
+// Issue 13: pool spend was never journalled, so `fleet costs` and /api/costs left it out.
+test("cycle: placing the pool starts its lifetime (spend), at the price it was placed at", async () => {
+  const { deps, journal } = setup({ policyOver: { pool: { enabled: true, providers: ["gcp"], cooldownMinutes: 0 } } });
+  const r = await runCycle(deps, { mode: "auto", dryRun: false });
+  assert.equal(r.outcome, "applied");
+  const open = journal.openLifetimes("s", "pool");
+  assert.equal(open.length, 1);
+  assert.equal(open[0]!.hourUsd, r.plan.desired.pool!.hourUsd);
+  assert.equal(open[0]!.machineType, r.plan.desired.pool!.instanceType);
+});
+
 // Issue 18, item 6: scheduled cycles recorded no pressure samples.
 test("cycle: every cycle records its pressure samples; a dry run records none", async () => {
   const { deps, journal } = setup({ mems: [50, 60, 70] });
