@@ -34,7 +34,7 @@ test("reconcile: bad flags exit 2 before the engine is looked for", () => {
     [["reconcile", "--once", "--mode", "yolo"], /--mode: must be auto or review/],
     [["mode", "auto", "--area", "gpu"], /--area: must be one of burst, pool, standby, hpc/],
     [["mode", "sometimes", "--area", "burst"], /mode: must be auto or manual/],
-    [["apply", "--plan", "/nonexistent.json"], /cannot read a plan/],
+    [["apply", "--plan", "/nonexistent.json"], /--plan: \/nonexistent.json does not exist/],
   ] as const) {
     const r = runFleet(["--stack", "test", ...args], { cwd: dir, env });
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);

@@ -429,4 +429,4 @@ const gcpProvider: provider.Provider = {
   },
 };
 
-void serve(gcpProvider);
+if (require.main === module) void serve(gcpProvider);
