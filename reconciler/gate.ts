@@ -20,6 +20,15 @@ export function isReduction(area: Area, applied: DesiredFleet, desired: DesiredF
     if (!d) return true;
     return deepEqual({ ...a, compute: { ...a.compute, count: 0 } }, { ...d, compute: { ...d.compute, count: 0 } }) && d.compute.count <= a.compute.count;
   }
+  if (area === "standby") {
+    // Pairs removed, or a GPU recognised as lost with its standby kept as it was: nothing is rented.
+    // (Held back, the applied pair would make the next update rent its lost GPU's offer again.)
+    const before = new Map(applied.standby.pairs.map((p) => [p.pairId, p]));
+    return desired.standby.pairs.every((p) => {
+      const a = before.get(p.pairId);
+      return !!a && (deepEqual(a, p) || (p.state === "gpu-lost" && a.state !== "gpu-lost" && deepEqual(a.standby, p.standby)));
+    });
+  }
   return false;
 }
 
@@ -60,7 +69,8 @@ export function planShape(d: DesiredFleet): unknown {
     // `since` of a pool placed by this decision is the decision's clock: the same choice made a
     // second later is the same plan (found on the engine: every first placement was dropped as stale).
     pool: d.pool && { ...d.pool, since: undefined },
-    standby: d.standby,
+    // A pair's `since` is the clock of the decision that changed its state, as is the pool's.
+    standby: { pairs: d.standby.pairs.map((p) => ({ ...p, since: undefined })) },
     hpc: d.hpc,
   };
 }

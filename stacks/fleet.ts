@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { DESIRED_OUTPUT } from "../reconciler/config/applied";
 import { validateFleetConfig } from "../reconciler/config/load";
-import type { DesiredFleet, FleetPolicy } from "../reconciler/model";
+import { DesiredFleetSchema, type DesiredFleet, type FleetPolicy } from "../reconciler/model";
 import { BurstPool } from "./burst";
 import { HpcCluster } from "./hpc";
 import { SpotPool } from "./pool";
@@ -34,6 +34,12 @@ export async function lastAppliedDesired(): Promise<string | undefined> {
   const out = await self.getOutputDetails(DESIRED_OUTPUT);
   const value = out.value ?? out.secretValue;
   return typeof value === "string" ? value : undefined;
+}
+
+/** The applied fleet to export instead of the declared one (validated), when the reconciler asks. */
+export function recordedDesired(env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.FLEET_RECORDED_DESIRED_FILE) return undefined;
+  return JSON.stringify(DesiredFleetSchema.parse(JSON.parse(fs.readFileSync(env.FLEET_RECORDED_DESIRED_FILE, "utf8"))));
 }
 
 /** Declares one component per area from the desired fleet. */

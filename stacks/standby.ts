@@ -16,6 +16,9 @@ export interface StandbyPairArgs {
 
 const PRIVATE_OUTPUTS = ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"];
 
+/** How the GPU's sync install stops an older loop: by its whole command line (a bare pattern matched the install's own shell). */
+export const SYNC_STOP = "pkill -xf '(/usr)?/bin/bash /usr/local/bin/fleet-sync' || true";
+
 /** ssh dials to a GPU host: at most this many, each given this many seconds. */
 export const SSH_DIAL_LIMIT = 4;
 export const SSH_DIAL_TIMEOUT_S = 15;
@@ -149,14 +152,15 @@ export class StandbyPair extends pulumi.ComponentResource {
             SYNC_SCRIPT: renderTemplate("standby-sync.sh", {}),
           }, ["SYNC_PRIVATE_KEY", "SYNC_SCRIPT"]),
         );
-      // deletedWith: the sync lives on the GPU, so when the GPU goes (lost, replaced, destroyed) the
-      // engine does not ssh to a dead host to stop it (pulumi-command#104). Dials are bounded
-      // (@pulumi/command 1.2's dialErrorLimit and perDialTimeout): a GPU host that stops answering
-      // fails the step in about a minute instead of retrying for the provider's default of 10.
+      // No delete command: the sync lives on the GPU, and whatever removes it (the GPU lost, replaced
+      // or destroyed) must not need that host. deletedWith alone is not enough: an update refreshes
+      // first, a lost GPU leaves the state in that refresh, and its command's delete then dials a dead
+      // host (found on the engine, test/engine/standby-lifecycle.test.ts; pulumi-command#104). A new
+      // install stops the old loop itself. Dials are bounded (@pulumi/command 1.2's dialErrorLimit
+      // and perDialTimeout): a GPU host that stops answering fails an install in about a minute.
       new command.remote.Command(`${name}-sync`, {
         connection: { host: gpu.sshHost, port: gpu.sshPort, user: "root", privateKey: syncKey.privateKeyOpenssh, dialErrorLimit: SSH_DIAL_LIMIT, perDialTimeout: SSH_DIAL_TIMEOUT_S },
         create: pulumi.secret(install),
-        delete: "pkill -f /usr/local/bin/fleet-sync || true",
       }, { parent: this, dependsOn, deletedWith: gpu });
     } else {
       this.gpuIp = pulumi.output(undefined);

@@ -119,15 +119,25 @@ export class AutomationApplier implements Applier {
   }
 
   /** Runs `fn` with the candidate handed to the program through FLEET_DESIRED_FILE (no config is written). */
-  private async withCandidate<T>(desired: DesiredFleet, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the program declaring `desired`; `recordedAs`, when given, is what the program
+   * exports as the applied fleet instead (recording a failed update's fleet back without changing
+   * what it declares, see recordApplied).
+   */
+  private async withCandidate<T>(desired: DesiredFleet, fn: () => Promise<T>, recordedAs?: DesiredFleet): Promise<T> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-desired-"));
     const file = path.join(dir, "desired.json");
     fs.writeFileSync(file, JSON.stringify(desired), { mode: 0o600 });
     this.ws.envVars.FLEET_DESIRED_FILE = file;
+    if (recordedAs) {
+      fs.writeFileSync(path.join(dir, "recorded.json"), JSON.stringify(recordedAs), { mode: 0o600 });
+      this.ws.envVars.FLEET_RECORDED_DESIRED_FILE = path.join(dir, "recorded.json");
+    }
     try {
       return await fn();
     } finally {
       delete this.ws.envVars.FLEET_DESIRED_FILE;
+      delete this.ws.envVars.FLEET_RECORDED_DESIRED_FILE;
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
@@ -173,7 +183,9 @@ export class AutomationApplier implements Applier {
       }
       if (!(e instanceof StackBusyError)) {
         // A failed update still records its fleet as the stack's output; the applied fleet is the one before.
-        await this.recordApplied(before).catch((re: unknown) => this.log(`could not record the applied fleet back (${re instanceof Error ? re.message.replace(/\n\s*/g, " ").trim() : String(re)}); \`fleet drift\` shows what differs`));
+        // Declaring the failed update's fleet works when it created things; declaring the fleet
+        // before works when it only removed some (the engine refuses untargeted deletes either way).
+        await this.recordApplied(before, desired).catch(() => this.recordApplied(before, before)).catch((re: unknown) => this.log(`could not record the applied fleet back (${re instanceof Error ? re.message.replace(/\n\s*/g, " ").trim() : String(re)}); \`fleet drift\` shows what differs`));
       }
       await this.appliedDesired().catch(() => undefined); // the mirror follows what the backend holds now
       throw e;
@@ -182,11 +194,15 @@ export class AutomationApplier implements Applier {
 
   /**
    * Records `desired` as the applied fleet without touching any resource: an update that targets only
-   * the stack itself, so only its outputs change (checked on the engine: no other step runs).
+   * the stack itself, so only its outputs change (checked on the engine: no other step runs). The
+   * program keeps declaring `declared` (the failed update's fleet): declaring `desired` instead made
+   * the engine refuse, since what the failed update did create would then be deleted outside the
+   * target list (found on the engine: a `gpu boot` whose sync install failed). The next cycle starts
+   * from `desired` and removes what the failed update left, through the usual limits.
    */
-  private async recordApplied(desired: DesiredFleet): Promise<void> {
+  private async recordApplied(desired: DesiredFleet, declared: DesiredFleet = desired): Promise<void> {
     const stackUrn = `urn:pulumi:${this.cfg.stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${this.cfg.stack}`;
-    await this.withCandidate(desired, () => engineRun("update", "recording the applied fleet", (onEvent) => this.stack.up({ target: [stackUrn], onEvent })));
+    await this.withCandidate(declared, () => engineRun("update", "recording the applied fleet", (onEvent) => this.stack.up({ target: [stackUrn], onEvent })), desired);
   }
 
   private get policyPack(): string {

@@ -26,6 +26,9 @@ if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   printf '[Unit]\nDescription=Fleet standby sync\n[Service]\nExecStart=/usr/local/bin/fleet-sync\nRestart=always\n[Install]\nWantedBy=multi-user.target\n' > /etc/systemd/system/fleet-sync.service
   systemctl daemon-reload && systemctl enable --now fleet-sync.service
 else
-  pkill -f /usr/local/bin/fleet-sync || true
+  # The old loop by its whole command line: a pattern found anywhere in a command line also matched
+  # this script's own shell, which holds the path (found on the engine: the install killed itself on
+  # every host without systemd).
+  pkill -xf '(/usr)?/bin/bash /usr/local/bin/fleet-sync' || true
   nohup /usr/local/bin/fleet-sync >/var/log/fleet-sync.log 2>&1 &
 fi

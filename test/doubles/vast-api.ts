@@ -52,7 +52,12 @@ export class VastDouble {
    * address), the next ones loading with its endpoint, then running. Set 0 to boot at once.
    */
   bootListings = 2;
-  private booting = new Map<number, { listings: number; endpoint: Record<string, unknown> }>();
+  /**
+   * Where a rented instance runs: by default a documentation address and Vast's ssh proxy shape;
+   * the engine tests give a real host here (a sandbox that ran the instance's onstart and serves ssh).
+   */
+  boot?: (instance: { id: number; label: string | null; onstart?: string }) => Promise<{ public_ipaddr: string; ssh_host: string; ssh_port: number }>;
+  private booting = new Map<number, { listings: number; endpoint?: Record<string, unknown> }>();
 
   /** Moves every booting instance one listing along its boot (scheduled -> loading -> running). */
   private advanceBoots(): void {
@@ -62,6 +67,7 @@ export class VastDouble {
         this.booting.delete(id); // destroyed, or its status set by a test
         continue;
       }
+      if (!b.endpoint) continue; // its host is still starting
       b.listings++;
       if (b.listings > this.bootListings) {
         Object.assign(inst, b.endpoint, { actual_status: "running" });
@@ -126,7 +132,9 @@ export class VastDouble {
       const endpoint = { public_ipaddr: "203.0.113.10", ssh_host: "ssh5.vast.ai", ssh_port: 20000 + (id % 1000) };
       const booting = { id, actual_status: null, label: body?.label ?? null, gpu_name: offer.gpu_name, dph_total: offer.dph_total, public_ipaddr: null, ssh_host: null, ssh_port: null, start_date: 1_795_000_000, image_uuid: body?.image, disk_space: body?.disk, onstart: body?.onstart };
       this.instances.push(booting);
-      this.booting.set(id, { listings: 0, endpoint });
+      const boot = { listings: 0, endpoint: this.boot ? undefined : endpoint };
+      this.booting.set(id, boot);
+      if (this.boot) void this.boot(booting).then((e) => (boot.endpoint = e), (e: unknown) => Object.assign(booting, { actual_status: "exited", status_msg: String(e) }));
       return this.send(res, 200, { success: true, new_contract: id });
     }
     if (req.method === "GET" && path === "/instances/") {

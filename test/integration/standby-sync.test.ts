@@ -95,3 +95,21 @@ test("sync script: restore from a standby that has no copy yet is not an error (
   assert.deepEqual(fs.readdirSync(d.work), []);
   fs.rmSync(d.root, { recursive: true, force: true });
 });
+
+// Found on the real engine (test/engine/standby-lifecycle.test.ts): the install runs as `bash -c
+// <script>` (as pulumi-command runs a remote command), so `pkill -f /usr/local/bin/fleet-sync`
+// matched its own shell and killed the install on every host without systemd.
+test("sync install and stop: the old loop is stopped, the shell that stops it is not", async () => {
+  const { SYNC_STOP } = await import("../../stacks/standby");
+  const install = fs.readFileSync(path.join(REPO, "stacks", "templates", "gpu-sync-install.sh"), "utf8");
+  const stop = install.split("\n").find((l) => l.includes("pkill"))!.trim();
+  assert.equal(stop, SYNC_STOP, "install and delete stop the loop the same way");
+  // A loop as nohup starts it: its command line is exactly the interpreter and the script.
+  const loop = spawn("perl", ["-e", '$0 = "/bin/bash /usr/local/bin/fleet-sync"; sleep 60'], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 300));
+  // The stopping shell holds the path in its own command line, as the install script does.
+  const r = spawnSync("bash", ["-c", `${stop}; echo survived # cat > /usr/local/bin/fleet-sync`], { encoding: "utf8" });
+  assert.equal(r.stdout.trim(), "survived", `${r.status} ${r.signal}`);
+  const [, signal] = await new Promise<[number | null, string | null]>((res) => loop.once("exit", (c, s) => res([c, s])));
+  assert.equal(signal, "SIGTERM", "the loop was stopped");
+});

@@ -94,3 +94,32 @@ test("standby: idle auto-destroy is off by default; on, a warning 5 minutes befo
   assert.match(gone.decisions[0]!.reason, /idle 31 min >= autoDestroyAfterIdleMinutes 30: destroy the GPU; standby standby-a and its data stay/);
   assert.equal(run([pair("a")], [seen("a", "running", null)], [], p).desired.pairs[0]!.state, "running", "busy or unknown: kept");
 });
+
+// Found on the real engine (test/engine/standby-lifecycle.test.ts): a GPU lost inside the standby
+// area's cooldown was held back as "running", and the next update tried to rent its offer again.
+test("gate: a GPU recognised as lost passes the cooldown (nothing rented); a new GPU inside it does not", async () => {
+  const { gateAreas } = await import("../../reconciler/gate");
+  const { EMPTY_DESIRED } = await import("../../reconciler/model");
+  const { policy } = await import("../helpers");
+  const at = Date.parse("2026-11-22T12:00:00.000Z");
+  const states = Object.fromEntries(["burst", "pool", "standby", "hpc"].map((a) => [a, { mode: "auto", consecutiveFailures: 0, lastChangeAt: "2026-11-22T11:59:00.000Z", reason: null }]));
+  const running = { ...EMPTY_DESIRED, standby: { pairs: [pair("p1")] } };
+  const lost = { ...EMPTY_DESIRED, standby: { pairs: [{ ...pair("p1", "gpu-lost"), gpu: null, since: "2026-11-22T12:00:00.000Z" }] } };
+  const p = policy().reconcile;
+  const g = gateAreas({ applied: running, desired: lost, states: states as never, policy: p, atMs: at });
+  assert.deepEqual(g.desired.standby, lost.standby);
+  const restoring = { ...EMPTY_DESIRED, standby: { pairs: [{ ...pair("p1", "restoring"), gpu: { offerId: 2, gpuName: "RTX_4090", dphUsd: 0.4, geolocation: "US, CA" } }] } };
+  const held = gateAreas({ applied: lost, desired: restoring, states: states as never, policy: p, atMs: at });
+  assert.deepEqual(held.desired.standby, lost.standby, "renting a GPU waits for the cooldown");
+});
+
+// Found on the real engine: the reconcile after a GPU loss was always "stale-plan-dropped:
+// standby.pairs": the re-check, a moment later, stamped the gpu-lost pair with a later `since`.
+test("plan shape: a pair's clock-made since does not make a plan stale", async () => {
+  const { planShape } = await import("../../reconciler/gate");
+  const { EMPTY_DESIRED } = await import("../../reconciler/model");
+  const a = { ...EMPTY_DESIRED, standby: { pairs: [{ ...pair("p1", "gpu-lost"), since: "2026-11-22T12:00:00.000Z" }] } };
+  const b = { ...EMPTY_DESIRED, standby: { pairs: [{ ...pair("p1", "gpu-lost"), since: "2026-11-22T12:00:09.000Z" }] } };
+  assert.deepEqual(planShape(a), planShape(b));
+  assert.notDeepEqual(planShape(a), planShape({ ...EMPTY_DESIRED, standby: { pairs: [pair("p1")] } }));
+});

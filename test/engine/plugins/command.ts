@@ -22,8 +22,10 @@ interface Connection {
   perDialTimeout?: number;
 }
 
-/** ssh's exit status when it could not connect (as opposed to the command's own status). */
+/** ssh's exit status when it could not connect (a remote command may exit with it too). */
 const SSH_CONNECT_FAILED = 255;
+/** What ssh says when the dial itself failed (before any command ran). */
+const DIAL_ERROR = /Connection refused|Connection timed out|timed out during banner|No route to host|Could not resolve|Connection closed by|Connection reset|kex_exchange_identification|Permission denied|Host key verification failed|Network is unreachable/;
 
 function ssh(conn: Connection, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cmd-"));
@@ -36,7 +38,7 @@ function ssh(conn: Connection, command: string): Promise<{ code: number; stdout:
     "-F", "/dev/null", "-i", key, "-p", String(conn.port ?? 22),
     "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", `ConnectTimeout=${conn.perDialTimeout ?? 15}`,
     "-o", conn.hostKey ? "StrictHostKeyChecking=yes" : "StrictHostKeyChecking=no",
-    "-o", `UserKnownHostsFile=${conn.hostKey ? known : "/dev/null"}`, "-o", "LogLevel=ERROR",
+    "-o", `UserKnownHostsFile=${conn.hostKey ? known : "/dev/null"}`,
     `${conn.user ?? "root"}@${conn.host}`, command,
   ];
   return new Promise((resolve) => {
@@ -58,7 +60,8 @@ async function run(conn: Connection, command: string): Promise<{ stdout: string;
   for (let dial = 1; ; dial++) {
     const r = await ssh(conn, command);
     if (r.code === 0) return r;
-    if (r.code !== SSH_CONNECT_FAILED) throw new Error(`Process exited with status ${r.code}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`);
+    // 255 is also what a remote command may exit with: only ssh's own connection errors are dials.
+    if (r.code !== SSH_CONNECT_FAILED || !DIAL_ERROR.test(r.stderr)) throw new Error(`Process exited with status ${r.code}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`);
     if (limit !== -1 && dial >= limit) throw new Error(`Unable to dial ${conn.host}:${conn.port ?? 22} after ${dial} attempts: ${r.stderr.trim()}`);
     await new Promise((res) => setTimeout(res, Math.min(1000 * dial, 5000)));
   }
