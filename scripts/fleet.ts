@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { EXIT, FleetError, InputError } from "../reconciler/errors";
 import { VastError } from "../reconciler/vast/client";
+import { redact } from "../reconciler/redact";
 import { planCommand } from "./commands/plan";
 import { statusCommand, costsCommand } from "./commands/status";
 import { hpcChangeCommand, hpcStatusCommand, hpcValidateCommand } from "./commands/hpc";
@@ -230,15 +231,15 @@ function handleError(err: unknown): number {
     return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
   }
   if (err instanceof FleetError) {
-    process.stderr.write(`fleet: ${err.message}\n`);
+    process.stderr.write(`fleet: ${redact(err.message)}\n`);
     if (err instanceof InputError) process.stderr.write("Nothing was changed.\n");
     return err.exitCode;
   }
   if (err instanceof VastError) {
-    process.stderr.write(`fleet: ${err.message}\n`);
+    process.stderr.write(`fleet: ${redact(err.message)}\n`);
     return EXIT.failure;
   }
-  process.stderr.write(`fleet: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`fleet: unexpected failure: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   return EXIT.failure;
 }
 

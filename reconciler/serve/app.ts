@@ -20,6 +20,7 @@ import { bootGpu, destroyGpu, gpuStatus } from "../standby/service";
 import { VastError, type VastClient } from "../vast/client";
 import { Jobs } from "./jobs";
 import { bearerMatches } from "./token";
+import { redact } from "../redact";
 
 /** What the server needs; everything with side effects is injected, so tests use doubles. */
 export interface ServeDeps {
@@ -140,6 +141,11 @@ const RejectBody = z.strictObject({ planAt: z.string().min(1), reason: z.string(
 
 /** Maps an error to a status and a body that names the problem and holds no secret. */
 function errorReply(e: unknown): { status: number; body: { error: string; problems?: Problem[] } } {
+  const r = rawErrorReply(e);
+  return { ...r, body: { ...r.body, error: redact(r.body.error) } };
+}
+
+function rawErrorReply(e: unknown): { status: number; body: { error: string; problems?: Problem[] } } {
   if (e instanceof BadRequest || e instanceof InputError) return { status: 400, body: { error: e.message.split("\n")[0]!, problems: e.problems } };
   if (e instanceof BlockedError) return { status: 409, body: { error: e.message } };
   if (e instanceof EngineMissingError) return { status: 503, body: { error: e.message } };
@@ -149,7 +155,7 @@ function errorReply(e: unknown): { status: number; body: { error: string; proble
 }
 
 function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return redact(e instanceof Error ? e.message : String(e));
 }
 
 /**

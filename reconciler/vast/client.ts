@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { VastOffer } from "../model";
 import { HOST_RULE, isHost } from "../model/hosts";
+import { redact } from "../redact";
 
 /**
  * A typed client of the Vast.ai REST API (no Vast SDK exists for Node). Base URL from VAST_API_URL
@@ -139,7 +140,8 @@ export class VastClient {
         json = { msg: text.slice(0, 200) };
       }
       if (res.ok && json?.success !== false) return json;
-      const detail = String(json?.msg ?? json?.error ?? res.statusText);
+      // Vast's text may echo the request (its Authorization header, an api_key parameter).
+      const detail = redact(String(json?.msg ?? json?.error ?? res.statusText), [this.opts.apiKey]);
       if (res.status === 401 || res.status === 403) throw new VastError(`Vast.ai rejected the API key (${res.status}): check VAST_API_KEY`, res.status, "unauthorized");
       if (res.status === 429 || res.status >= 500) {
         last = new VastError(`Vast.ai ${method} ${path.split("?")[0]}: ${res.status} ${detail}`, res.status, res.status === 429 ? "rate_limited" : "server_error");

@@ -45,7 +45,8 @@ export function sampleCpuOffers(): OfferWire[] {
 
 export class VastDouble {
   calls: { method: string; path: string; auth: string | undefined; body: any }[] = [];
-  failures: { status?: number; delayMs?: number }[] = [];
+  /** Injected failures, in order; `msg` is the error text Vast answers (some of its errors echo the request). */
+  failures: { status?: number; delayMs?: number; msg?: string }[] = [];
   instances: any[] = [];
   /**
    * Listings a new instance spends booting: the first shows it scheduled (actual_status null, no
@@ -106,7 +107,7 @@ export class VastDouble {
     this.calls.push({ method: req.method ?? "", path: path + url.search, auth: req.headers.authorization, body });
     const fail = this.failures.shift();
     if (fail?.delayMs) await new Promise((r) => setTimeout(r, fail.delayMs));
-    if (fail?.status) return this.send(res, fail.status, { success: false, error: fail.status === 429 ? "rate_limited" : "server_error", msg: `injected ${fail.status}` });
+    if (fail?.status) return this.send(res, fail.status, { success: false, error: fail.status === 429 ? "rate_limited" : "server_error", msg: fail.msg ?? `injected ${fail.status}` });
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) return this.send(res, 401, { success: false, error: "auth_error", msg: "Invalid user key" });
 
     if (req.method === "GET" && path === "/bundles/") {
