@@ -82,44 +82,100 @@ export function requiredLabelViolations(r: Resource): string[] {
   return [...(missing.length ? [`missing required label(s): ${missing.join(", ")}`] : []), ...wrongOwner];
 }
 
-const WORLD = ["0.0.0.0/0", "::/0"];
+/**
+ * Source ranges too wide to be "known addresses", by CIDR arithmetic over their union: more than a
+ * /8 of IPv4 (16.7 M addresses; 0.0.0.0/1 + 128.0.0.0/1 is the whole internet too) or an IPv6
+ * prefix of /32 or wider. A range that does not parse counts as open (fail closed).
+ */
+const MAX_IPV4_ADDRESSES = 2 ** 24;
+const MIN_IPV6_PREFIX = 33;
+
+function ipv4Range(cidr: string): [number, number] | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(cidr.trim());
+  if (!m) return null;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = m[5] === undefined ? 32 : Number(m[5]);
+  if (octets.some((o) => o > 255) || bits > 32) return null;
+  const ip = octets.reduce((a, o) => a * 256 + o, 0);
+  const size = 2 ** (32 - bits);
+  const start = Math.floor(ip / size) * size;
+  return [start, start + size - 1];
+}
+
+/** Why these source ranges open a port to the internet, or null. */
+export function worldOpen(ranges: readonly (string | undefined)[]): string | null {
+  const v4: [number, number][] = [];
+  for (const raw of ranges) {
+    if (raw === undefined || raw === null) continue;
+    const c = String(raw).trim();
+    if (c.includes(":")) {
+      const bits = Number(/\/(\d{1,3})$/.exec(c)?.[1] ?? 128);
+      if (!/^[0-9a-f:.]+(\/\d{1,3})?$/i.test(c) || bits < MIN_IPV6_PREFIX) return `${c} (IPv6 /${bits})`;
+      continue;
+    }
+    const r = ipv4Range(c);
+    if (!r) return `${c} (not a CIDR range)`;
+    v4.push(r);
+  }
+  v4.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let cur: [number, number] | null = null;
+  for (const r of v4) {
+    if (cur && r[0] <= cur[1] + 1) cur[1] = Math.max(cur[1], r[1]);
+    else {
+      if (cur) total += cur[1] - cur[0] + 1;
+      cur = [r[0], r[1]];
+    }
+  }
+  if (cur) total += cur[1] - cur[0] + 1;
+  return total > MAX_IPV4_ADDRESSES ? `${v4.length} IPv4 range(s) covering ${total} addresses` : null;
+}
 
 function portRangeHas22(spec: string | number | undefined): boolean {
   if (spec === undefined || spec === "") return true; // no ports: every port
-  const s = String(spec);
+  const s = String(spec).trim();
   if (s.includes("-")) {
     const [a, b] = s.split("-").map(Number);
-    return a! <= 22 && 22 <= b!;
+    return !(a! > 22 || 22 > b!); // a range that does not parse counts as including 22
   }
-  return Number(s) === 22;
+  return Number(s) === 22 || !Number.isFinite(Number(s));
 }
 
-function awsRuleOpensSsh(rule: Props): boolean {
-  const world = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? []), rule.cidrIpv4, rule.cidrIpv6].some((c) => WORLD.includes(c));
-  if (!world) return false;
-  const proto = String(rule.protocol ?? rule.ipProtocol ?? "-1");
-  if (!["-1", "tcp", "6", "all"].includes(proto)) return false;
+/** A protocol that carries ssh: tcp by any spelling, or every protocol. */
+function carriesSsh(protocol: unknown): boolean {
+  return ["tcp", "6", "all", "-1"].includes(String(protocol ?? "all").trim().toLowerCase());
+}
+
+function awsRuleOpensSsh(rule: Props): string | null {
+  const open = worldOpen([...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? []), rule.cidrIpv4, rule.cidrIpv6]);
+  if (!open) return null;
+  const proto = String(rule.protocol ?? rule.ipProtocol ?? "-1").toLowerCase();
+  if (!carriesSsh(proto)) return null;
   const from = rule.fromPort ?? 0;
   const to = rule.toPort ?? 65535;
-  return proto === "-1" || proto === "all" || (from <= 22 && 22 <= to);
+  return proto === "-1" || proto === "all" || (from <= 22 && 22 <= to) ? open : null;
 }
 
-/** No firewall rule or security group may open SSH to the whole internet. */
+/** No firewall rule or security group may open SSH to the whole internet (CIDR arithmetic, see worldOpen). */
 export function sshOpenToWorldViolations(r: Resource): string[] {
+  const msg = (what: string, open: string) => [`${what} opens SSH (tcp/22) to the internet (${open}): allow only known source addresses`];
   if (r.type === "gcp:compute/firewall:Firewall") {
-    const ingress = (r.props.direction ?? "INGRESS") === "INGRESS";
-    const world = (r.props.sourceRanges ?? []).some((c: string) => WORLD.includes(c));
-    const ssh = ((r.props.allows ?? []) as Props[]).some((a) => ["tcp", "all", "6"].includes(String(a.protocol)) && (a.ports === undefined || a.ports.length === 0 || a.ports.some(portRangeHas22)));
-    return ingress && world && ssh ? ["firewall opens SSH (tcp/22) to 0.0.0.0/0: allow only known source addresses"] : [];
+    const ingress = String(r.props.direction ?? "INGRESS").toUpperCase() === "INGRESS";
+    const open = worldOpen(r.props.sourceRanges ?? []);
+    const ssh = ((r.props.allows ?? []) as Props[]).some((a) => carriesSsh(a.protocol) && (a.ports === undefined || a.ports.length === 0 || a.ports.some(portRangeHas22)));
+    return ingress && open && ssh ? msg("firewall", open) : [];
   }
   if (r.type === "aws:ec2/securityGroup:SecurityGroup") {
-    return ((r.props.ingress ?? []) as Props[]).some(awsRuleOpensSsh) ? ["security group opens SSH (tcp/22) to 0.0.0.0/0"] : [];
+    const open = ((r.props.ingress ?? []) as Props[]).map(awsRuleOpensSsh).find((x) => x);
+    return open ? msg("security group", open) : [];
   }
   if (r.type === "aws:ec2/securityGroupRule:SecurityGroupRule") {
-    return r.props.type === "ingress" && awsRuleOpensSsh(r.props) ? ["security group rule opens SSH (tcp/22) to 0.0.0.0/0"] : [];
+    const open = r.props.type === "ingress" ? awsRuleOpensSsh(r.props) : null;
+    return open ? msg("security group rule", open) : [];
   }
   if (r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
-    return awsRuleOpensSsh(r.props) ? ["ingress rule opens SSH (tcp/22) to 0.0.0.0/0"] : [];
+    const open = awsRuleOpensSsh(r.props);
+    return open ? msg("ingress rule", open) : [];
   }
   return [];
 }

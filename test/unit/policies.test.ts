@@ -82,6 +82,24 @@ test("policy no-ssh-from-world: an AWS security group with SSH from the world is
   assert.equal(check(noSshFromWorld, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }).length, 1);
 });
 
+// Issue 19, item 6: the world-open rule was an exact string match.
+test("policy no-ssh-from-world: the internet by CIDR arithmetic, any spelling of tcp", () => {
+  const refused = (over: Record<string, any>) => assert.equal(check(noSshFromWorld, FW, fw(over)).length, 1, JSON.stringify(over));
+  refused({ sourceRanges: ["0.0.0.0/1", "128.0.0.0/1"] });
+  refused({ sourceRanges: ["10.0.0.0/8", "11.0.0.0/8"] });
+  refused({ sourceRanges: ["::/0"] });
+  refused({ sourceRanges: ["2000::/3"] });
+  refused({ sourceRanges: ["0.0.0.0/0"], allows: [{ protocol: "TCP", ports: ["22"] }] });
+  refused({ sourceRanges: ["0.0.0.0/0"], allows: [{ protocol: "all" }] });
+  refused({ sourceRanges: ["not-a-cidr"] });
+  refused({ sourceRanges: ["0.0.0.0/0"], direction: "ingress" });
+  assert.deepEqual(check(noSshFromWorld, FW, fw({ sourceRanges: ["198.51.100.0/24", "203.0.113.0/24", "10.0.0.0/9"] })), [], "known networks");
+  assert.deepEqual(check(noSshFromWorld, FW, fw({ sourceRanges: ["2001:db8::/48"] })), []);
+  assert.match(check(noSshFromWorld, FW, fw({ sourceRanges: ["0.0.0.0/1", "128.0.0.0/1"] }))[0]!, /4294967296 addresses/);
+  const sg = { ingress: [{ protocol: "TCP", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/1", "128.0.0.0/1"] }] };
+  assert.equal(check(noSshFromWorld, "aws:ec2/securityGroup:SecurityGroup", sg).length, 1);
+});
+
 const vm = (area: string, microusd = "30000") => ({ type: GCE, props: gce({ labels: { ...labels, "fleet-area": area, "fleet-hour-microusd": microusd } }) });
 const domain = { type: "pulumi-nodejs:dynamic/fleet:LibvirtDomain", props: { name: "lab-ctl" } };
 
