@@ -58,6 +58,9 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   // The pressure history (consecutive-sample rule, hysteresis, `fleet status`) grows with every
   // scheduled cycle, not only with `fleet plan`.
   if (write) journal.recordPressureSamples(signals.pressure.samples);
+  // A process killed during an earlier update left its intent in the journal: settle it against
+  // the applied fleet the backend holds, so no running VM is uncounted.
+  if (write) syncLifetimes(journal, stack, applied, nowIso());
   const raw = buildPlan({ stack, source: "reconcile", signals, policy: deps.policy, previous: applied });
   const states = areaStates(journal, stack);
   const gate = gateAreas({ applied, desired: raw.desired, states, policy: deps.policy.reconcile, atMs: Date.parse(signals.at) });
@@ -135,17 +138,28 @@ export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">,
   const base = { plan, configDrift: plan.desiredDiff, infraDrift: [] as ResourceChange[] };
   const areas = changedAreas(applied, plan.desired);
   const startedAt = nowIso();
+  // Intent before effect: what this update adds is counted as rented from now, before the engine
+  // starts; a process killed during `up` leaves them counted (spend is never blind), and the next
+  // cycle settles the journal against the applied fleet (syncLifetimes).
+  journal.transaction(() => {
+    journal.recordEvent({ at: startedAt, stack, kind: "apply-intent", detail: { planId, ...lifetimeChanges(applied, plan.desired) } });
+    startLifetimes(journal, stack, applied, plan.desired, startedAt);
+  });
   try {
     const up = await deps.applier.up(plan.desired, onProgress);
     const finishedAt = nowIso();
     journal.transaction(() => {
       journal.recordApply({ stack, planId, startedAt, finishedAt, status: "succeeded", summary: up.counts });
-      recordLifetimes(journal, stack, applied, plan.desired, finishedAt);
+      syncLifetimes(journal, stack, plan.desired, finishedAt);
       for (const area of areas) journal.setAreaState(stack, area, { ...journal.areaState(stack, area), consecutiveFailures: 0, lastChangeAt: finishedAt });
     });
     return { ...base, outcome: "applied", up };
   } catch (e) {
     const finishedAt = nowIso();
+    // What the failed (or refused) update did not make is not rented: settle against what the
+    // backend now holds as applied (the fleet before, recorded back by the applier).
+    const holds = await deps.applier.appliedDesired().catch(() => applied);
+    syncLifetimes(journal, stack, holds, finishedAt);
     if (e instanceof StackBusyError) {
       journal.recordApply({ stack, planId, startedAt, finishedAt, status: "skipped", summary: { reason: e.message } });
       return { ...base, outcome: "skipped-busy", why: e.message };
@@ -196,19 +210,41 @@ export async function applyByHand(deps: Omit<CycleDeps, "gather" | "writeReview"
  * Lifetimes (the basis of spend): burst VMs, the pairs' GPUs and Vast standbys (one per pair and
  * offer), started when they appear in the applied fleet, ended when they leave it.
  */
-function recordLifetimes(journal: Journal, stack: string, applied: DesiredFleet, desired: DesiredFleet, atIso: string): void {
-  type Rented = { area: "burst" | "pool" | "standby"; provider: string; zone: string; machineType: string; hourUsd: number };
-  const rented = (d: DesiredFleet) =>
-    new Map<string, Rented>([
-      ...d.burst.vms.map((v) => [v.name, { area: "burst", provider: "gcp", zone: v.zone, machineType: v.machineType, hourUsd: v.spotHourUsd }] as const),
-      // The pool instance: one lifetime per placement (a switch ends one and starts the next), at
-      // the hourly price it was placed at.
-      ...(d.pool ? [[poolInstanceName(d.pool), { area: "pool", provider: d.pool.provider, zone: d.pool.zone || d.pool.region, machineType: d.pool.instanceType, hourUsd: d.pool.hourUsd }] as const] : []),
-      ...d.standby.pairs.flatMap((p) => (p.state !== "gpu-lost" && p.gpu ? [[`gpu-${p.pairId}-${p.gpu.offerId}`, { area: "standby", provider: "vast", zone: p.gpu.geolocation, machineType: p.gpu.gpuName, hourUsd: p.gpu.dphUsd }] as const] : [])),
-      ...d.standby.pairs.flatMap((p) => (p.standby.target === "vast" ? [[`standby-${p.pairId}-${p.standby.offerId}`, { area: "standby", provider: "vast", zone: p.standby.geolocation, machineType: "cpu", hourUsd: p.standby.dphUsd }] as const] : [])),
-    ]);
+type Rented = { area: "burst" | "pool" | "standby"; provider: string; zone: string; machineType: string; hourUsd: number };
+
+function rented(d: DesiredFleet): Map<string, Rented> {
+  return new Map<string, Rented>([
+    ...d.burst.vms.map((v) => [v.name, { area: "burst", provider: "gcp", zone: v.zone, machineType: v.machineType, hourUsd: v.spotHourUsd }] as const),
+    // The pool instance: one lifetime per placement (a switch ends one and starts the next), at
+    // the hourly price it was placed at.
+    ...(d.pool ? [[poolInstanceName(d.pool), { area: "pool", provider: d.pool.provider, zone: d.pool.zone || d.pool.region, machineType: d.pool.instanceType, hourUsd: d.pool.hourUsd }] as const] : []),
+    ...d.standby.pairs.flatMap((p) => (p.state !== "gpu-lost" && p.gpu ? [[`gpu-${p.pairId}-${p.gpu.offerId}`, { area: "standby", provider: "vast", zone: p.gpu.geolocation, machineType: p.gpu.gpuName, hourUsd: p.gpu.dphUsd }] as const] : [])),
+    ...d.standby.pairs.flatMap((p) => (p.standby.target === "vast" ? [[`standby-${p.pairId}-${p.standby.offerId}`, { area: "standby", provider: "vast", zone: p.standby.geolocation, machineType: "cpu", hourUsd: p.standby.dphUsd }] as const] : [])),
+  ]);
+}
+
+/** What an update changes in what is rented: the lifetimes it starts and ends (journalled as its intent). */
+function lifetimeChanges(applied: DesiredFleet, desired: DesiredFleet): { start: string[]; end: string[] } {
   const before = rented(applied);
   const after = rented(desired);
-  for (const [name, r] of after) if (!before.has(name)) journal.startLifetime({ stack, name, startedAt: atIso, ...r });
-  for (const name of before.keys()) if (!after.has(name)) journal.endLifetime(stack, name, atIso);
+  return { start: [...after.keys()].filter((n) => !before.has(n)), end: [...before.keys()].filter((n) => !after.has(n)) };
+}
+
+/** Starts the lifetimes of what `desired` adds to `applied` (before the update runs). */
+function startLifetimes(journal: Journal, stack: string, applied: DesiredFleet, desired: DesiredFleet, atIso: string): void {
+  const after = rented(desired);
+  for (const name of lifetimeChanges(applied, desired).start) journal.startLifetime({ stack, name, startedAt: atIso, ...after.get(name)! });
+}
+
+/**
+ * Settles the journal with the fleet the backend holds as applied: an open lifetime of something the
+ * applied fleet does not have ends now; something it has without an open lifetime starts now. After
+ * an update (its removals end), after a failed one (what it did not make ends), and at the start of
+ * every cycle (after a process was killed mid-update), journal and applied fleet agree.
+ */
+export function syncLifetimes(journal: Journal, stack: string, applied: DesiredFleet, atIso: string): void {
+  const want = rented(applied);
+  const open = new Set(journal.openLifetimes(stack).map((l) => l.name));
+  for (const name of open) if (!want.has(name)) journal.endLifetime(stack, name, atIso);
+  for (const [name, r] of want) if (!open.has(name)) journal.startLifetime({ stack, name, startedAt: atIso, ...r });
 }
