@@ -10,6 +10,11 @@ import { redact } from "../redact";
  * network errors and timeouts; 401 and 404 are clear errors at once.
  */
 
+/** The official CLI's default search filters (vastai/api/offers.py search_offers). */
+const SEARCH_DEFAULTS = { verified: { eq: true }, external: { eq: false }, rentable: { eq: true }, rented: { eq: false } };
+/** The CLI multiplies GB by 1000 for gpu_ram and cpu_ram (vastai/api/query.py offers_mult). */
+const MB_PER_GB = 1000;
+
 export class VastError extends Error {
   constructor(message: string, readonly status: number | null, readonly code: string) {
     super(message);
@@ -121,7 +126,7 @@ export class VastClient {
       if (attempt > 0) await sleep((this.opts.backoffMs ?? 250) * 2 ** (attempt - 1));
       let res: Response;
       try {
-        res = await fetch(`${this.baseUrl}${path}`, {
+        res = await fetch(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`, {
           method,
           headers: { Authorization: `Bearer ${this.opts.apiKey}`, Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
           body: body === undefined ? undefined : JSON.stringify(body),
@@ -152,16 +157,25 @@ export class VastClient {
     throw last!;
   }
 
-  /** GPU offers meeting the requirements, cheapest first. */
+  /**
+   * GPU offers meeting the requirements, cheapest first, as the official CLI searches
+   * (vast-ai/vast-cli vastai/api/offers.py search_offers, vastai/api/query.py parse_query): its default
+   * filters (verified, not external, rentable, not rented), gpu_name with `_` read as a space, GB
+   * to MB by 1000 (offers_mult), the `reliability` field, and the disk being rented as
+   * `allocated_storage` so `dph_total` includes it.
+   */
   async searchOffers(q: OfferQuery): Promise<VastOffer[]> {
-    const query: Record<string, unknown> = { rentable: { eq: true }, type: "on-demand", order: [["dph_total", "asc"]], limit: q.limit ?? 64 };
+    const query: Record<string, unknown> = { ...SEARCH_DEFAULTS, type: "on-demand", order: [["dph_total", "asc"]], limit: q.limit ?? 64 };
     if (q.offerId !== undefined) query.id = { eq: q.offerId };
     else query.num_gpus = { gte: 1 };
-    if (q.gpuName) query.gpu_name = { eq: q.gpuName };
-    if (q.gpuRamMinGb !== undefined) query.gpu_ram = { gte: q.gpuRamMinGb * 1024 };
+    if (q.gpuName) query.gpu_name = { eq: q.gpuName.replace(/_/g, " ") };
+    if (q.gpuRamMinGb !== undefined) query.gpu_ram = { gte: q.gpuRamMinGb * MB_PER_GB };
     if (q.maxDphUsd !== undefined) query.dph_total = { lte: q.maxDphUsd };
-    if (q.reliabilityMin !== undefined) query.reliability2 = { gte: q.reliabilityMin };
-    if (q.diskGb !== undefined) query.disk_space = { gte: q.diskGb };
+    if (q.reliabilityMin !== undefined) query.reliability = { gte: q.reliabilityMin };
+    if (q.diskGb !== undefined) {
+      query.disk_space = { gte: q.diskGb };
+      query.allocated_storage = q.diskGb;
+    }
     return this.bundles(query);
   }
 
@@ -171,36 +185,44 @@ export class VastClient {
    */
   async searchCpuOffers(q: CpuOfferQuery): Promise<VastOffer[]> {
     const query: Record<string, unknown> = {
-      rentable: { eq: true },
+      ...SEARCH_DEFAULTS,
       type: "on-demand",
       order: [["dph_total", "asc"]],
       limit: q.limit ?? 64,
       cpu_cores_effective: { gte: q.cpuCoresMin },
-      cpu_ram: { gte: q.ramGbMin * 1024 },
+      cpu_ram: { gte: q.ramGbMin * MB_PER_GB },
       disk_space: { gte: q.diskGb },
+      allocated_storage: q.diskGb,
       dph_total: { lte: q.maxDphUsd },
-      reliability2: { gte: q.reliabilityMin },
+      reliability: { gte: q.reliabilityMin },
       ...(q.cpuOnly ? { num_gpus: { eq: 0 } } : {}),
     };
     return this.bundles(query);
   }
 
+  /** POST /bundles/ with the query as its body (the official CLI's search; GET with ?q= is the older form). */
   private async bundles(query: Record<string, unknown>): Promise<VastOffer[]> {
-    const json = await this.request("GET", `/bundles/?q=${encodeURIComponent(JSON.stringify(query))}`);
-    const offers = z.array(wire().OfferWire).safeParse(json?.offers);
-    if (!offers.success) throw new VastError(`Vast.ai returned malformed offers: ${offers.error.issues.map((i) => `offers[${i.path.join(".")}]: ${i.message}`).slice(0, 5).join("; ")}`, null, "malformed");
-    return offers.data
+    const json = await this.request("POST", "/bundles/", query);
+    if (!Array.isArray(json?.offers)) throw new VastError("Vast.ai answered a search without an offers list", null, "malformed");
+    // One offer with a field out of shape (an optional field missing or null) skips that offer, not the search.
+    const parsed = (json.offers as unknown[]).map((o) => wire().OfferWire.safeParse(o));
+    const good = parsed.flatMap((r) => (r.success ? [r.data] : []));
+    if (!good.length && parsed.length) {
+      const first = parsed.find((r) => !r.success);
+      throw new VastError(`Vast.ai returned malformed offers: ${first && !first.success ? first.error.issues.map((i) => `offers[].${i.path.join(".")}: ${i.message}`).slice(0, 3).join("; ") : ""}`, null, "malformed");
+    }
+    return good
       .map((o) => ({
         id: o.id,
         gpuName: o.gpu_name ?? "",
         numGpus: o.num_gpus,
-        gpuRamGb: (o.gpu_ram ?? 0) / 1024,
+        gpuRamGb: (o.gpu_ram ?? 0) / MB_PER_GB,
         dphUsd: o.dph_total,
-        reliability: o.reliability2 ?? o.reliability ?? 0,
+        reliability: o.reliability ?? o.reliability2 ?? 0,
         diskGb: o.disk_space,
         geolocation: o.geolocation ?? "",
         cpuCores: o.cpu_cores_effective ?? 0,
-        ramGb: (o.cpu_ram ?? 0) / 1024,
+        ramGb: (o.cpu_ram ?? 0) / MB_PER_GB,
       }))
       .sort((a, b) => a.dphUsd - b.dphUsd || a.id - b.id);
   }
@@ -220,9 +242,21 @@ export class VastClient {
     }
   }
 
+  /** Every instance of the account, from the paged v1 list (25 a page, keyset `next_token`). */
   async showInstances(): Promise<VastInstance[]> {
-    const json = await this.request("GET", `/instances/?owner=me`);
-    const list = z.array(wire().InstanceWire).safeParse(json?.instances);
+    const rows: unknown[] = [];
+    let token: string | undefined;
+    for (let page = 0; ; page++) {
+      if (page >= 400) throw new VastError("Vast.ai kept answering pages of instances (over 10,000): stopped", null, "malformed");
+      const q = new URLSearchParams({ limit: "25" });
+      if (token) q.set("after_token", token);
+      const json = await this.request("GET", `${this.baseUrl.replace(/\/api\/v0$/, "/api/v1")}/instances/?${q}`);
+      if (!Array.isArray(json?.instances)) throw new VastError("Vast.ai answered the instance list without an instances array", null, "malformed");
+      rows.push(...json.instances);
+      token = typeof json.next_token === "string" && json.next_token ? json.next_token : undefined;
+      if (!token) break;
+    }
+    const list = z.array(wire().InstanceWire).safeParse(rows);
     if (!list.success) throw new VastError(`Vast.ai returned malformed instances: ${list.error.issues.map((i) => `instances[${i.path.join(".")}]: ${i.message}`).slice(0, 5).join("; ")}`, null, "malformed");
     return list.data.map((i) => ({
       id: i.id,

@@ -72,7 +72,7 @@ test("fleet gpu boot without the Pulumi CLI: the offer is checked, then it stops
     const dir = tempProject("config: {}\n");
     const r = await runFleetAsync(["--stack", "test", "gpu", "boot", "--offer", "102"], { cwd: dir, env });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /\[1\/4\] checking offer 102[\s\S]*RTX_4090 24 GB, \$0.3500\/h/);
+    assert.match(r.stdout, /\[1\/4\] checking offer 102[\s\S]*RTX 4090 25 GB, \$0.3500\/h/);
     assert.match(r.stderr, /needs the Pulumi CLI/);
     assert.equal(d.instances.length, 0);
     assert.equal(d.calls.filter((c) => c.method === "PUT").length, 0);

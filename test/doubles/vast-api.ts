@@ -1,4 +1,33 @@
+import * as fs from "node:fs";
 import * as http from "node:http";
+import * as path from "node:path";
+import Ajv from "ajv";
+import { parse as parseYaml } from "yaml";
+import { REPO } from "../helpers";
+
+/**
+ * Vast.ai's own OpenAPI document (../shared/data/vast-openapi.yaml) checks the search body with ajv.
+ * Two conflicts with the official CLI (the reference client, vastai/api/offers.py), resolved as the
+ * service resolves them, since it accepts what the CLI sends: the `type` enum says `ondemand`, the
+ * CLI sends `on-demand` (both accepted); `order` carries minItems/maxItems 2 at the list's level, the
+ * CLI sends one [field, direction] pair (the bounds are applied to each pair).
+ */
+const VAST_SPEC = parseYaml(fs.readFileSync(path.join(REPO, "..", "shared", "data", "vast-openapi.yaml"), "utf8"));
+const bundlesSchema = structuredClone(VAST_SPEC.paths["/api/v0/bundles/"].post.requestBody.content["application/json"].schema);
+bundlesSchema.properties.type.enum = [...bundlesSchema.properties.type.enum, "on-demand"];
+{
+  const order = bundlesSchema.properties.order;
+  order.items = { ...order.items, minItems: order.minItems, maxItems: order.maxItems };
+  delete order.minItems;
+  delete order.maxItems;
+}
+const validateBundles = new Ajv({ strict: false, allErrors: true }).compile(bundlesSchema);
+
+/** Why Vast would refuse this search body, or null. */
+export function bundlesRefusal(body: unknown): string | null {
+  if (validateBundles(body)) return null;
+  return (validateBundles.errors ?? []).map((e) => `${e.instancePath || "body"} ${e.message}`).join("; ");
+}
 
 /**
  * A local HTTP server speaking the documented Vast.ai REST API (api/v0): GET /bundles/?q=,
@@ -16,8 +45,15 @@ export interface OfferWire {
   cpu_cores_effective?: number;
   /** MB */
   cpu_ram?: number;
+  /** The machine's price; the answer adds the allocated storage at storage_cost. */
   dph_total: number;
-  reliability2: number;
+  /** $/GB/month of disk (0 when left out). */
+  storage_cost?: number;
+  reliability: number;
+  reliability2?: number;
+  verified?: boolean;
+  external?: boolean;
+  rented?: boolean;
   disk_space: number;
   geolocation: string;
   rentable?: boolean;
@@ -26,20 +62,20 @@ export interface OfferWire {
 /** Offers shaped as the documented search returns them (gpu_ram in MB). */
 export function sampleOffers(): OfferWire[] {
   return [
-    { id: 101, gpu_name: "RTX_4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.42, reliability2: 0.99, disk_space: 200, geolocation: "US, CA" },
-    { id: 102, gpu_name: "RTX_4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.35, reliability2: 0.97, disk_space: 100, geolocation: "Germany, DE" },
-    { id: 103, gpu_name: "RTX_3090", num_gpus: 1, gpu_ram: 24576, dph_total: 0.2, reliability2: 0.9, disk_space: 500, geolocation: "US, TX" },
-    { id: 104, gpu_name: "A100_SXM4", num_gpus: 1, gpu_ram: 81920, dph_total: 1.1, reliability2: 0.995, disk_space: 1000, geolocation: "US, VA" },
+    { id: 101, gpu_name: "RTX 4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.42, reliability: 0.99, disk_space: 200, geolocation: "US, CA" },
+    { id: 102, gpu_name: "RTX 4090", num_gpus: 1, gpu_ram: 24564, dph_total: 0.35, reliability: 0.97, disk_space: 100, geolocation: "Germany, DE" },
+    { id: 103, gpu_name: "RTX 3090", num_gpus: 1, gpu_ram: 24576, dph_total: 0.2, reliability: 0.9, disk_space: 500, geolocation: "US, TX" },
+    { id: 104, gpu_name: "A100 SXM4", num_gpus: 1, gpu_ram: 81920, dph_total: 1.1, reliability: 0.995, disk_space: 1000, geolocation: "US, VA" },
   ];
 }
 
 /** Hosts for a Vast standby: three without a GPU (num_gpus 0, no gpu_name) and one cheap GPU host. */
 export function sampleCpuOffers(): OfferWire[] {
   return [
-    { id: 201, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 4, cpu_ram: 16384, dph_total: 0.06, reliability2: 0.99, disk_space: 500, geolocation: "Germany, DE" },
-    { id: 202, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 2, cpu_ram: 8192, dph_total: 0.04, reliability2: 0.985, disk_space: 200, geolocation: "US, TX" },
-    { id: 203, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 1, cpu_ram: 4096, dph_total: 0.02, reliability2: 0.99, disk_space: 200, geolocation: "US, TX" },
-    { id: 204, gpu_name: "GTX_1070", num_gpus: 1, gpu_ram: 8192, cpu_cores_effective: 4, cpu_ram: 16384, dph_total: 0.03, reliability2: 0.99, disk_space: 300, geolocation: "US, CA" },
+    { id: 201, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 4, cpu_ram: 16384, dph_total: 0.06, reliability: 0.99, disk_space: 500, geolocation: "Germany, DE" },
+    { id: 202, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 2, cpu_ram: 8192, dph_total: 0.04, reliability: 0.985, disk_space: 200, geolocation: "US, TX" },
+    { id: 203, num_gpus: 0, gpu_ram: 0, cpu_cores_effective: 1, cpu_ram: 4096, dph_total: 0.02, reliability: 0.99, disk_space: 200, geolocation: "US, TX" },
+    { id: 204, gpu_name: "GTX 1070", num_gpus: 1, gpu_ram: 8192, cpu_cores_effective: 4, cpu_ram: 16384, dph_total: 0.03, reliability: 0.99, disk_space: 300, geolocation: "US, CA" },
   ];
 }
 
@@ -81,6 +117,8 @@ export class VastDouble {
 
   constructor(public offers: OfferWire[], readonly apiKey = "vast-test-key") {}
 
+  baseUrl = "";
+
   async start(): Promise<string> {
     this.server = http.createServer((req, res) => {
       let raw = "";
@@ -88,7 +126,8 @@ export class VastDouble {
       req.on("end", () => void this.handle(req, raw ? JSON.parse(raw) : undefined, res));
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
-    return `http://127.0.0.1:${(this.server.address() as { port: number }).port}/api/v0`;
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/api/v0`;
+    return this.baseUrl;
   }
 
   stop(): Promise<void> {
@@ -103,25 +142,48 @@ export class VastDouble {
 
   private async handle(req: http.IncomingMessage, body: any, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://x");
-    const path = url.pathname.replace(/^\/api\/v0/, "");
+    const path = url.pathname.replace(/^\/api\/v0/, "").replace(/^\/api\/v1\//, "/v1/");
     this.calls.push({ method: req.method ?? "", path: path + url.search, auth: req.headers.authorization, body });
     const fail = this.failures.shift();
     if (fail?.delayMs) await new Promise((r) => setTimeout(r, fail.delayMs));
     if (fail?.status) return this.send(res, fail.status, { success: false, error: fail.status === 429 ? "rate_limited" : "server_error", msg: fail.msg ?? `injected ${fail.status}` });
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) return this.send(res, 401, { success: false, error: "auth_error", msg: "Invalid user key" });
 
-    if (req.method === "GET" && path === "/bundles/") {
-      const q = JSON.parse(url.searchParams.get("q") ?? "{}");
-      const ok = (v: number, c?: { gte?: number; lte?: number; eq?: unknown }) => !c || ((c.gte === undefined || v >= c.gte) && (c.lte === undefined || v <= c.lte) && (c.eq === undefined || v === c.eq));
+    if (path === "/bundles/" && req.method !== "POST") return this.send(res, 405, { success: false, error: "method_not_allowed", msg: "search is POST /api/v0/bundles/ with the query as its body" });
+    if (req.method === "POST" && path === "/bundles/") {
+      const refusal = bundlesRefusal(body);
+      if (refusal) return this.send(res, 400, { success: false, error: "invalid_args", msg: refusal });
+      const q = body as Record<string, any>;
+      const ok = (v: unknown, c?: { gte?: number; lte?: number; eq?: unknown; in?: unknown[] }) =>
+        !c || ((c.gte === undefined || (v as number) >= c.gte) && (c.lte === undefined || (v as number) <= c.lte) && (c.eq === undefined || v === c.eq) && (c.in === undefined || c.in.includes(v)));
+      const storage = typeof q.allocated_storage === "number" ? q.allocated_storage : 8;
       const offers = this.offers
-        .filter((o) => o.rentable !== false)
-        .filter((o) => !q.id || o.id === q.id.eq)
-        .filter((o) => !q.gpu_name || o.gpu_name === q.gpu_name.eq)
-        .filter((o) => ok(o.gpu_ram, q.gpu_ram) && ok(o.dph_total, q.dph_total) && ok(o.reliability2, q.reliability2) && ok(o.disk_space, q.disk_space))
+        .filter((o) => ok(o.rentable !== false, q.rentable) && ok(o.verified !== false, q.verified) && ok(o.external === true, q.external) && ok(o.rented === true, q.rented))
+        .filter((o) => ok(o.id, q.id) && ok(o.gpu_name ?? null, q.gpu_name))
+        .filter((o) => ok(o.gpu_ram, q.gpu_ram) && ok(o.reliability, q.reliability) && ok(o.disk_space, q.disk_space))
         .filter((o) => ok(o.num_gpus, q.num_gpus) && ok(o.cpu_cores_effective ?? 0, q.cpu_cores_effective) && ok(o.cpu_ram ?? 0, q.cpu_ram))
+        // dph_total is the machine's price plus the storage being rented (storage_cost, $/GB/month).
+        .map((o) => ({ ...o, dph_total: Math.round((o.dph_total + (storage * (o.storage_cost ?? 0)) / (30 * 24)) * 1e6) / 1e6 }))
+        .filter((o) => ok(o.dph_total, q.dph_total))
         .sort((a, b) => a.dph_total - b.dph_total)
         .slice(0, q.limit ?? 64);
       return this.send(res, 200, { offers });
+    }
+    // The paged v1 list (vast-openapi.yaml /api/v1/instances/): at most 25 a page, keyset next_token.
+    if (req.method === "GET" && path === "/v1/instances/") {
+      this.advanceBoots();
+      const limit = Math.min(25, Number(url.searchParams.get("limit") ?? 25) > 0 ? Number(url.searchParams.get("limit") ?? 25) : 5);
+      const token = url.searchParams.get("after_token");
+      let after = 0;
+      if (token) {
+        const m = /^after:(\d+)$/.exec(Buffer.from(token, "base64").toString("utf8"));
+        if (!m) return this.send(res, 400, { success: false, error: "invalid_args", msg: "invalid after_token" });
+        after = Number(m[1]);
+      }
+      const sorted = [...this.instances].sort((a, b) => a.id - b.id).filter((i) => i.id > after);
+      const page = sorted.slice(0, limit);
+      const next = sorted.length > limit ? Buffer.from(`after:${page[page.length - 1]!.id}`).toString("base64") : null;
+      return this.send(res, 200, { success: true, instances_found: page.length, total_instances: this.instances.length, instances: page, next_token: next });
     }
     const ask = path.match(/^\/asks\/(\d+)\/$/);
     if (req.method === "PUT" && ask) {

@@ -45,7 +45,7 @@ test("gpu boot: checks the offer on Vast, applies a pair with its standby on the
     assert.equal(pair.pairId, "gpu-102");
     assert.deepEqual(pair.standby, { target: "gcp", region: "europe-west1", machineType: "e2-medium", diskGb: 100 }, "Germany -> EU -> europe-west1");
     assert.equal(applier.applied.standby.pairs.length, 1);
-    assert.deepEqual(applier.applied.standby.pairs[0]!.gpu, { offerId: 102, gpuName: "RTX_4090", dphUsd: 0.35, geolocation: "Germany, DE" });
+    assert.deepEqual(applier.applied.standby.pairs[0]!.gpu, { offerId: 102, gpuName: "RTX 4090", dphUsd: 0.35, geolocation: "Germany, DE" });
     assert.match(lines.join("\n"), /\[1\/4\][\s\S]*ok  create fleet:VastInstance pair-gpu-102-gpu[\s\S]*\[4\/4\] pair gpu-102 running/);
     assert.deepEqual(journal.openLifetimes("test", "standby").map((l) => [l.name, l.hourUsd]), [["gpu-gpu-102-102", 0.35]]);
   });
@@ -58,9 +58,8 @@ test("gpu boot, standby.target vast: a CPU host on Vast (no GPU, the GPU's conti
       const pair = await bootGpu(deps, { offerId: 101 });
       // 203 has too few cores, 204 comes with a GPU (cpuOnly), 202 is the cheapest left and in North America like the GPU.
       assert.deepEqual(pair.standby, { target: "vast", offerId: 202, dphUsd: 0.04, geolocation: "US, TX", diskGb: 100 });
-      const search = double.calls.find((c) => c.path.startsWith("/bundles/") && c.path.includes("cpu_cores_effective"))!;
-      const q = JSON.parse(new URL(`http://x${search.path}`).searchParams.get("q")!);
-      assert.deepEqual([q.num_gpus, q.cpu_cores_effective, q.cpu_ram, q.disk_space, q.type], [{ eq: 0 }, { gte: 2 }, { gte: 4096 }, { gte: 100 }, "on-demand"]);
+      const q = double.calls.find((c) => c.path === "/bundles/" && c.body?.cpu_cores_effective)!.body;
+      assert.deepEqual([q.num_gpus, q.cpu_cores_effective, q.cpu_ram, q.disk_space, q.allocated_storage, q.type], [{ eq: 0 }, { gte: 2 }, { gte: 4000 }, { gte: 100 }, 100, "on-demand"]);
       assert.match(lines.join("\n"), /standby host: offer 202, 2 cores, 8 GB RAM, \$0\.0400\/h, US, TX/);
       assert.deepEqual(journal.openLifetimes("test", "standby").map((l) => [l.name, l.hourUsd]).sort(), [["gpu-gpu-101-101", 0.42], ["standby-gpu-101-202", 0.04]]);
       // The standby's instance is not a GPU: destroy by its id is refused with the way to do it.

@@ -19,10 +19,16 @@ test("vast: search sends the documented query and returns typed offers, cheapest
   await withVast(async (c, d) => {
     const found = await c.searchOffers({ gpuRamMinGb: 20, maxDphUsd: 0.5, reliabilityMin: 0.95, diskGb: 50 });
     assert.deepEqual(found.map((o) => o.id), [102, 101]);
-    assert.equal(found[0]!.gpuRamGb, 24564 / 1024);
-    const q = JSON.parse(new URL(`http://x${d.calls[0]!.path}`).searchParams.get("q")!);
+    assert.equal(found[0]!.gpuRamGb, 24.564, "MB to GB by 1000, as the CLI's offers_mult");
+    // The official CLI's search (vastai/api/offers.py): POST /bundles/ with the query as its body.
+    assert.equal(d.calls[0]!.method, "POST");
+    assert.equal(d.calls[0]!.path, "/bundles/");
+    const q = d.calls[0]!.body;
     assert.deepEqual(q.order, [["dph_total", "asc"]]);
-    assert.deepEqual(q.gpu_ram, { gte: 20480 });
+    assert.deepEqual(q.gpu_ram, { gte: 20000 });
+    assert.deepEqual([q.verified, q.external, q.rentable, q.rented], [{ eq: true }, { eq: false }, { eq: true }, { eq: false }]);
+    assert.deepEqual(q.reliability, { gte: 0.95 });
+    assert.equal(q.allocated_storage, 50);
     assert.equal(d.calls[0]!.auth, "Bearer vast-test-key");
   });
 });
@@ -32,7 +38,7 @@ test("vast: create, list, destroy an instance", async () => {
     const id = await c.createInstance(101, { image: "pytorch/pytorch:latest", diskGb: 50, onstart: "echo hi", label: "fleet-pair-a" });
     const list = await c.showInstances();
     // Just rented: scheduled, so no actual_status (null) and no address yet.
-    assert.deepEqual(list.map((i) => [i.id, i.label, i.status, i.gpuName, i.sshHost]), [[id, "fleet-pair-a", null, "RTX_4090", null]]);
+    assert.deepEqual(list.map((i) => [i.id, i.label, i.status, i.gpuName, i.sshHost]), [[id, "fleet-pair-a", null, "RTX 4090", null]]);
     await c.destroyInstance(id);
     assert.deepEqual(await c.showInstances(), []);
     await c.destroyInstance(id); // already gone: fine
@@ -101,10 +107,48 @@ test("vast: 401 is a clear error at once, and the key is never in it", async () 
 test("vast: a malformed response names the field", async () => {
   await withVast(async (c, d) => {
     d.offers.push({ ...offers[0]!, id: 105, dph_total: -1 } as OfferWire);
-    await assert.rejects(c.searchOffers({ gpuName: "RTX_4090", maxDphUsd: 100 }), /malformed offers: offers\[\d\.dph_total\]/);
+    // One bad offer is skipped; the search goes on with the others.
+    assert.deepEqual((await c.searchOffers({ gpuName: "RTX_4090", maxDphUsd: 100 })).map((o) => o.id), [102, 101]);
+    d.offers = [{ ...offers[0]!, id: 106, dph_total: -1 } as OfferWire];
+    await assert.rejects(c.searchOffers({ gpuName: "RTX_4090", maxDphUsd: 100 }), /malformed offers: offers\[\]\.dph_total/);
   });
 });
 
 test("vast: no key is an error naming the setting", () => {
   assert.throws(() => new VastClient({ apiKey: "" }), /set VAST_API_KEY/);
+});
+
+// Issue 13: the search matched names exactly (Vast's have spaces), left the CLI's default filters and
+// the rented disk out, converted GB by 1024, used the older GET form and the v0 instance list.
+test("vast: RTX_4090 finds \"RTX 4090\"; an unverified, external or rented offer is left out; the rented disk is priced", async () => {
+  await withVast(async (c, d) => {
+    d.offers.push({ ...offers[0]!, id: 110, verified: false }, { ...offers[0]!, id: 111, external: true }, { ...offers[0]!, id: 112, rented: true });
+    d.offers.push({ ...offers[0]!, id: 113, dph_total: 0.3, storage_cost: 7.2 });
+    const found = await c.searchOffers({ gpuName: "RTX_4090", gpuRamMinGb: 20, maxDphUsd: 2, reliabilityMin: 0.95, diskGb: 100 });
+    assert.deepEqual(found.map((o) => o.id), [102, 101, 113]);
+    assert.ok(found.every((o) => o.gpuName === "RTX 4090"));
+    assert.equal(found.find((o) => o.id === 113)!.dphUsd, 1.3, "$0.30/h plus 100 GB at $7.20/GB/month");
+  });
+});
+
+test("vast: the search body is checked against Vast's OpenAPI document; GET /bundles/ is refused", async () => {
+  const { bundlesRefusal } = await import("../doubles/vast-api");
+  assert.equal(bundlesRefusal({ limit: 5, type: "on-demand", order: [["dph_total", "asc"]] }), null);
+  assert.match(bundlesRefusal({ limit: "five" }) ?? "", /\/limit must be integer/);
+  assert.match(bundlesRefusal({ order: [["dph_total"]] }) ?? "", /\/order\/0 must NOT have fewer than 2 items/);
+  assert.match(bundlesRefusal({ type: "spot" }) ?? "", /\/type must be equal to one of the allowed values/);
+  await withVast(async (_c, d) => {
+    const r = await fetch(`${d.baseUrl}/bundles/?q={}`, { headers: { authorization: `Bearer ${d.apiKey}` } });
+    assert.equal(r.status, 405);
+  });
+});
+
+test("vast: instances come from the paged v1 list, every page", async () => {
+  await withVast(async (c, d) => {
+    for (let i = 0; i < 60; i++) d.instances.push({ id: 5000 + i, actual_status: "running", label: `x-${i}`, gpu_name: "RTX 4090", dph_total: 0.1 });
+    const all = await c.showInstances();
+    assert.equal(all.length, 60);
+    const pages = d.calls.filter((x) => x.method === "GET" && x.path.startsWith("/v1/instances/"));
+    assert.equal(pages.length, 3, "25 + 25 + 10");
+  });
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { pairLabel, vastInstanceProvider, type VastInstanceInputs } from "../../stacks/providers/vast";
 import { VastDouble } from "../doubles/vast-api";
 
-const offer = (id: number, dph: number) => ({ id, gpu_name: "RTX_4090", num_gpus: 1, gpu_ram: 24564, dph_total: dph, reliability2: 0.99, disk_space: 200, geolocation: "US, CA" });
+const offer = (id: number, dph: number) => ({ id, gpu_name: "RTX 4090", num_gpus: 1, gpu_ram: 24564, dph_total: dph, reliability: 0.99, disk_space: 200, geolocation: "US, CA" });
 
 async function withVast(fn: (inputs: VastInstanceInputs, d: VastDouble) => Promise<void>) {
   const d = new VastDouble([offer(201, 0.4), offer(202, 0.5)]);
@@ -90,7 +90,7 @@ test("vast provider: create waits until the instance runs with its ssh endpoint 
     assert.equal(r.outs.sshHost, "ssh5.vast.ai");
     assert.ok(r.outs.sshPort > 0);
     assert.equal(r.outs.publicIp, "203.0.113.10");
-    assert.ok(d.calls.filter((c) => c.method === "GET" && c.path.startsWith("/instances")).length >= 4, "it polled through the boot");
+    assert.ok(d.calls.filter((c) => c.method === "GET" && c.path.startsWith("/v1/instances")).length >= 4, "it polled through the boot");
   });
 });
 
