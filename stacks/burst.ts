@@ -87,8 +87,13 @@ export class BurstPool extends pulumi.ComponentResource {
         },
         serviceAccount: { email: sa.email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
         labels: fleetLabels({ stack: pulumi.getStack(), area: "burst", owner: args.owner, expiresAt: labelTime(vm.expiresAt), hourUsd: vm.spotHourUsd }),
-        metadata: { "enable-guest-attributes": "TRUE" },
-        metadataStartupScript: renderShellTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),
+        // The startup script as metadata, not metadataStartupScript: the provider replaces the VM
+        // when that field changes (ForceNew in resource_compute_instance.go), so editing the
+        // template would recreate every VM; metadata is updated in place.
+        metadata: {
+          "enable-guest-attributes": "TRUE",
+          "startup-script": renderShellTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),
+        },
         allowStoppingForUpdate: true,
       }, { parent: this, dependsOn: bindings });
     });

@@ -87,7 +87,8 @@ export class StandbyPair extends pulumi.ComponentResource {
         // Its price is not known at boot: the label carries the most it may cost (the price policies
         // then count the standby at its ceiling, which can only make them stricter).
         labels: labelsAt(policy.standbyMaxHourUsd),
-        metadataStartupScript: pulumi.secret(startup),
+        // In metadata (updated in place), not metadataStartupScript (its change replaces the VM).
+        metadata: { "startup-script": pulumi.secret(startup) },
         allowStoppingForUpdate: true,
       }, { parent: this });
       this.dataHolder = disk;

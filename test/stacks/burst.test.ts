@@ -35,8 +35,10 @@ test("BurstPool: one Spot VM per desired VM, with labels, spot settings and a le
     assert.deepEqual(s.maxRunDuration, { seconds: 3 * 3600 });
     assert.equal(inst.inputs.zone, "us-east1-b");
     assert.equal(inst.inputs.machineType, "e2-standard-4");
-    assert.match(inst.inputs.metadataStartupScript, /guest-attributes\/fleet\/last-busy-at/);
-    assert.doesNotMatch(inst.inputs.metadataStartupScript, /\{\{/);
+    // Issue 13: metadataStartupScript is ForceNew in the provider (a template edit recreated every VM).
+    assert.equal(inst.inputs.metadataStartupScript, undefined);
+    assert.match(inst.inputs.metadata["startup-script"], /guest-attributes\/fleet\/last-busy-at/);
+    assert.doesNotMatch(inst.inputs.metadata["startup-script"], /\{\{/);
     assert.match(inst.inputs.serviceAccount.email, /^fleet-burst-[0-9a-f]{8}@proj\.iam\.gserviceaccount\.com$/);
   }
   const roles = mine.filter((c) => c.type === "gcp:projects/iAMMember:IAMMember").map((c) => c.inputs.role).sort();
