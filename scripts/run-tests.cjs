@@ -36,10 +36,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 const isEngine = (f) => path.relative(root, path.resolve(f)).split(path.sep).slice(0, 2).join("/") === "test/engine";
-// The engine tests spend much of their time waiting on the engine's processes and on sandboxed
-// hosts, so a third runs alongside on two cores (measured: see README, "Two commands").
+// Both stages spend much of their time waiting on child processes (the engine, sshd, libvirtd,
+// chromium), so three test files run at once on two cores (measured: see README, "Two commands").
 const codes = [
-  run("unit, CLI, mock-runtime and integration tests", files.filter((f) => !isEngine(f)), 2),
+  run("unit, CLI, mock-runtime and integration tests", files.filter((f) => !isEngine(f)), Number(process.env.FLEET_TEST_CONCURRENCY ?? 3)),
   run("real Pulumi engine tests", files.filter(isEngine), Number(process.env.FLEET_ENGINE_TEST_CONCURRENCY ?? 3)),
 ];
 process.exit(codes.find((c) => c !== 0) ?? 0);
