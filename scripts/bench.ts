@@ -5,6 +5,7 @@ import { benchHpc } from "./bench/hpc";
 import { benchCycleNoDrift } from "./bench/cycle";
 import { benchCycleEngine } from "./bench/cycle-engine";
 import { benchPoolBacktest, benchPoolDecide } from "./bench/pool";
+import { benchCrash } from "./bench/crash";
 import type { Figure } from "./bench/measure";
 
 type Bench = { name: string; run: () => Promise<Figure[]> };
@@ -15,6 +16,7 @@ const BENCHES: Bench[] = [
   { name: "pool.decide10k", run: benchPoolDecide },
   { name: "pool.backtest", run: benchPoolBacktest },
   { name: "hpc", run: benchHpc },
+  { name: "crash", run: benchCrash },
 ];
 
 async function main(): Promise<void> {
