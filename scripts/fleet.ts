@@ -145,8 +145,9 @@ export function buildProgram(): Command {
 
   program
     .command("sweep")
-    .description("list resources marked managed-by=fleet (GCP, AWS, Vast.ai) that no stack of this project knows; --yes deletes them")
+    .description("list resources of this project (labelled with one of its stacks or pairs) that no stack knows; --yes deletes them; what other projects' resources are is left alone")
     .option("--yes", "delete them (holds every stack's lock meanwhile)")
+    .option("--include-data", "with --yes, delete orphaned standby data too (GCP data disks, Vast standbys)")
     .option("--json", "print JSON")
     .action(async (opts) => {
       process.exitCode = await sweepCommand(opts);

@@ -7,7 +7,7 @@ import { EXIT } from "../../reconciler/errors";
 import { lockStack } from "../../reconciler/lock";
 import { vastFromEnv } from "../../reconciler/standby/sources";
 import { awsInventory, gcpInventory, vastInventory, type Inventory } from "../../reconciler/sweep/inventory";
-import { findOrphans, type FoundResource, type KnownStack, type Orphan } from "../../reconciler/sweep/orphans";
+import { sweepPlan, type FoundResource, type KnownStack, type Orphan } from "../../reconciler/sweep/orphans";
 import { table } from "./table";
 
 /** Every stack of the project (Pulumi.<stack>.yaml), each validated. */
@@ -40,7 +40,7 @@ function inventories(stacks: KnownStack[], env: NodeJS.ProcessEnv): { found: Inv
  * `fleet sweep [--yes]`: resources marked as fleet's that no stack of this project knows. Lists them;
  * deletes them only with --yes, holding every stack's lock so no apply runs meanwhile.
  */
-export async function sweepCommand(opts: { yes?: boolean; json?: boolean }): Promise<number> {
+export async function sweepCommand(opts: { yes?: boolean; json?: boolean; includeData?: boolean }): Promise<number> {
   const root = findProjectRoot();
   const stacks = projectStacks(root);
   const { found, skipped } = inventories(stacks, process.env);
@@ -48,6 +48,7 @@ export async function sweepCommand(opts: { yes?: boolean; json?: boolean }): Pro
   try {
     const errors: string[] = [];
     const orphans: (Orphan & { inventory: Inventory })[] = [];
+    const leftAlone: Orphan[] = [];
     for (const inv of found) {
       let listed: FoundResource[];
       try {
@@ -56,11 +57,15 @@ export async function sweepCommand(opts: { yes?: boolean; json?: boolean }): Pro
         errors.push(`${inv.name}: could not list (${e instanceof Error ? e.message : String(e)})`);
         continue;
       }
-      orphans.push(...findOrphans(listed, stacks).map((o) => ({ ...o, inventory: inv })));
+      const plan = sweepPlan(listed, stacks);
+      orphans.push(...plan.orphans.map((o) => ({ ...o, inventory: inv })));
+      leftAlone.push(...plan.leftAlone);
     }
     const deleted: string[] = [];
     if (opts.yes) {
       for (const o of orphans) {
+        // A standby's data (the only copy of a lost GPU's work) goes only when asked for by name of the flag.
+        if (o.holdsData && !opts.includeData) continue;
         try {
           await o.inventory.remove(o.resource);
           deleted.push(`${o.resource.provider}:${o.resource.kind}:${o.resource.name}`);
@@ -69,8 +74,9 @@ export async function sweepCommand(opts: { yes?: boolean; json?: boolean }): Pro
         }
       }
     }
-    const rows = orphans.map((o) => ({ provider: o.resource.provider, kind: o.resource.kind, name: o.resource.name, id: o.resource.id, location: o.resource.location, why: o.why }));
-    if (opts.json) process.stdout.write(JSON.stringify({ stacks: stacks.map((s) => s.stack), orphans: rows, deleted, skipped, errors }, null, 2) + "\n");
+    const rows = orphans.map((o) => ({ provider: o.resource.provider, kind: o.resource.kind, name: o.resource.name, id: o.resource.id, location: o.resource.location, why: o.holdsData ? `${o.why} (holds a standby's data: only with --include-data)` : o.why }));
+    const alone = leftAlone.map((o) => ({ provider: o.resource.provider, kind: o.resource.kind, name: o.resource.name, id: o.resource.id, why: o.why }));
+    if (opts.json) process.stdout.write(JSON.stringify({ stacks: stacks.map((s) => s.stack), orphans: rows, leftAlone: alone, deleted, skipped, errors }, null, 2) + "\n");
     else {
       const lines = [`stacks: ${stacks.map((s) => s.stack).join(", ") || "none"}; swept: ${found.map((i) => i.name).join(", ") || "nothing"}`];
       for (const s of skipped) lines.push(`not swept: ${s}`);
@@ -79,6 +85,7 @@ export async function sweepCommand(opts: { yes?: boolean; json?: boolean }): Pro
         lines.push(table([["PROVIDER", "KIND", "NAME", "ID", "LOCATION", "WHY"], ...rows.map((r) => [r.provider, r.kind, r.name, r.id, r.location, r.why])]));
         lines.push(opts.yes ? `deleted ${deleted.length} of ${rows.length}` : `${rows.length} orphan(s); run \`fleet sweep --yes\` to delete them`);
       }
+      if (alone.length) lines.push(`left alone (not this project's): ${alone.length}`, ...alone.map((a) => `  ${a.provider} ${a.kind} ${a.name}: ${a.why}`));
       for (const e of errors) lines.push(`error: ${e}`);
       process.stdout.write(lines.join("\n") + "\n");
     }

@@ -13,12 +13,12 @@ const STACK = `config:
       pairs: [{pairId: train, state: running, gpu: {offerId: 101, gpuName: RTX_4090, dphUsd: 0.42, geolocation: "US, CA"}, standby: {region: us-central1, machineType: e2-medium, diskGb: 100}, since: "2026-11-22T10:00:00.000Z"}]
 `;
 
-test("fleet sweep: lists GCP, AWS and Vast resources no stack knows; deletes them only with --yes; secrets never printed", async () => {
+test("fleet sweep: lists this project's resources no stack knows; deletes them only with --yes (standby data only with --include-data); other projects' left alone; secrets never printed", async () => {
   const gcp = new GcpComputeDouble([
     { kind: "instances", name: "fleet-burst-keep", zone: "us-central1-a", labels: { "managed-by": "fleet", "fleet-area": "burst", "fleet-stack": "prod" } },
     { kind: "instances", name: "fleet-burst-old", zone: "us-central1-b", labels: { "managed-by": "fleet", "fleet-area": "burst", "fleet-stack": "prod" } },
-    { kind: "disks", name: "pair-train-data", zone: "us-central1-b", labels: { "managed-by": "fleet", "fleet-area": "standby", "fleet-pair": "train" } },
-    { kind: "disks", name: "pair-gone-data", zone: "us-central1-b", labels: { "managed-by": "fleet", "fleet-area": "standby", "fleet-pair": "gone" } },
+    { kind: "disks", name: "pair-train-data", zone: "us-central1-b", labels: { "managed-by": "fleet", "fleet-area": "standby", "fleet-pair": "train", "fleet-stack": "prod" } },
+    { kind: "disks", name: "pair-gone-data", zone: "us-central1-b", labels: { "managed-by": "fleet", "fleet-area": "standby", "fleet-pair": "gone", "fleet-stack": "prod" } },
     { kind: "instances", name: "not-ours", zone: "us-central1-a", labels: { team: "ml" } },
   ]);
   const ec2 = new Ec2Double([], []);
@@ -39,7 +39,9 @@ test("fleet sweep: lists GCP, AWS and Vast resources no stack knows; deletes the
     const list = await runFleetAsync(["sweep", "--json"], { cwd: dir, env });
     assert.equal(list.code, 0, list.stderr);
     const out = JSON.parse(list.stdout);
-    assert.deepEqual(out.orphans.map((o: { provider: string; name: string }) => `${o.provider}:${o.name}`).sort(), ["aws:i-0aaa", "gcp:fleet-burst-old", "gcp:pair-gone-data", "vast:fleet-pair-gone"]);
+    assert.deepEqual(out.orphans.map((o: { provider: string; name: string }) => `${o.provider}:${o.name}`).sort(), ["aws:i-0aaa", "gcp:fleet-burst-old", "gcp:pair-gone-data"]);
+    // A Vast label names no project: another checkout's instance on the same account is left alone.
+    assert.deepEqual(out.leftAlone.map((o: { provider: string; name: string }) => `${o.provider}:${o.name}`), ["vast:fleet-pair-gone"]);
     assert.deepEqual(out.deleted, []);
     assert.equal(gcp.items.length, 5, "listing deletes nothing");
     assert.equal(vast.instances.length, 3);
@@ -47,10 +49,14 @@ test("fleet sweep: lists GCP, AWS and Vast resources no stack knows; deletes the
 
     const del = await runFleetAsync(["sweep", "--yes"], { cwd: dir, env });
     assert.equal(del.code, 0, del.stderr);
-    assert.match(del.stdout, /deleted 4 of 4/);
-    assert.deepEqual(gcp.items.map((i) => i.name).sort(), ["fleet-burst-keep", "not-ours", "pair-train-data"]);
-    assert.deepEqual(vast.instances.map((i) => i.id), [11, 13]);
+    assert.match(del.stdout, /deleted 2 of 3/);
+    assert.match(del.stdout, /pair-gone-data .*holds a standby's data: only with --include-data/);
+    assert.deepEqual(gcp.items.map((i) => i.name).sort(), ["fleet-burst-keep", "not-ours", "pair-gone-data", "pair-train-data"]);
+    assert.deepEqual(vast.instances.map((i) => i.id), [11, 12, 13]);
     assert.deepEqual(ec2.instances.map((i) => [i.id, i.state]), [["i-0aaa", "terminated"], ["i-0bbb", "running"]]);
+    const data = await runFleetAsync(["sweep", "--yes", "--include-data"], { cwd: dir, env });
+    assert.equal(data.code, 0, data.stderr);
+    assert.deepEqual(gcp.items.map((i) => i.name).sort(), ["fleet-burst-keep", "not-ours", "pair-train-data"]);
     for (const secret of ["vast-sweep-secret", "gcp-test-token", "aws-sweep-secret"]) assert.ok(!(list.stdout + list.stderr + del.stdout + del.stderr).includes(secret), secret);
 
     // Without credentials nothing is swept, and it says which are missing.
