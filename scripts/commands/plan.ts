@@ -45,6 +45,11 @@ export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LI
     if (file && !fs.existsSync(path.dirname(path.resolve(file)))) {
       throw new InputError(flag, [{ field: flag, message: `directory of ${file} does not exist` }]);
     }
+    // Checked before anything is recorded: a directory (or a device) here would fail the write after
+    // the plan was journalled.
+    if (file && fs.existsSync(file) && !fs.statSync(file).isFile()) {
+      throw new InputError(flag, [{ field: flag, message: `${file} is ${fs.statSync(file).isDirectory() ? "a directory" : "not a regular file"}: give a file name, e.g. ${path.join(file, "plan.json")}` }]);
+    }
   }
   if (opts.applied && opts.signals) throw new InputError("fleet plan", [{ field: "--applied", message: "--applied plans the applied fleet without signals: drop --signals" }]);
   // A signals file is validated before anything is opened or written.

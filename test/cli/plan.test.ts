@@ -156,3 +156,13 @@ test("cli plan: --applied with --signals exits 2 naming the flag and writes noth
 test("cli plan: a map variable that is not JSON exits 2 naming the variable", () => {
   expectBadInput({ signals: goodSignals(), env: { FLEET_STANDBY_REGION_BY_CONTINENT: "NA=us-east1" }, field: /FLEET_STANDBY_REGION_BY_CONTINENT: must be a JSON object/ });
 });
+
+// Issue 18, item 6: `plan --out <a directory>` recorded the plan, then crashed with a stack trace.
+test("cli plan: --out naming a directory exits 2 before anything is recorded", () => {
+  const dir = tempProject(STACK);
+  const r = runFleet(["plan", "--stack", "test", "--out", dir], { cwd: dir });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /--out: .* is a directory: give a file name/);
+  assert.doesNotMatch(r.stderr, /    at /);
+  assert.equal(fs.existsSync(path.join(dir, ".fleet")), false, "no journal was written");
+});
