@@ -20,6 +20,10 @@ export async function forecastEvalCommand(opts: { series: string; horizon: strin
   if (!horizonMs) throw new InputError("--horizon", [{ field: "--horizon", message: `'${opts.horizon}' is not a duration such as 1h, 30m, 90s` }]);
   const series = parseSeriesCsv(readText(opts.series, "--series"), opts.series);
   const r = rollingEvaluation(series, horizonMs);
+  // No point to evaluate is not a perfect forecast (it printed "MAPE 0 %"): it is bad input.
+  if (r.points === 0) {
+    throw new InputError("--series", [{ field: opts.series, message: `no point has a value ${opts.horizon} after it in the same pool: give a longer series or a shorter --horizon` }]);
+  }
   const out = { points: r.points, mapeModel: round(r.mapeModel, 6), mapeNaive: round(r.mapeNaive, 6) };
   process.stdout.write(opts.json ? JSON.stringify(out) + "\n" : `points: ${out.points}\nmapeModel: ${out.mapeModel}%\nmapeNaive: ${out.mapeNaive}%\n`);
   return EXIT.ok;

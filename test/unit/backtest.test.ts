@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import { backtest, oracleCost } from "../../reconciler/backtest";
@@ -77,4 +79,18 @@ test("cli forecast-eval: prints points and both errors; a bad horizon exits 2", 
   const out = JSON.parse(r.stdout);
   assert.ok(out.points > 100 && out.mapeModel < out.mapeNaive, r.stdout);
   assert.equal(runFleet(["forecast-eval", "--series", "x.csv", "--horizon", "soon"], { cwd: REPO }).code, 2);
+  // Issue 18, item 8: no evaluable point printed "MAPE 0 %", as if the forecast were perfect.
+  const short = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-fe-")), "short.csv");
+  fs.writeFileSync(short, "timestamp,pool,price\n2026-11-01T00:00:00.000Z,gcp/us-east1/e2-standard-4,0.1\n2026-11-01T01:00:00.000Z,gcp/us-east1/e2-standard-4,0.11\n");
+  const none = runFleet(["forecast-eval", "--series", short, "--horizon", "30d"], { cwd: REPO });
+  assert.equal(none.code, 2, none.stdout);
+  assert.match(none.stderr, /no point has a value 30d after it/);
+  assert.doesNotMatch(none.stdout, /mape/i);
+});
+
+// Issue 18, item 8: a large answer overflowed the table printer's stack.
+test("table: 300,000 rows print without overflowing the stack", async () => {
+  const { table } = await import("../../scripts/commands/table");
+  const rows = [["ID", "PRICE"], ...Array.from({ length: 300_000 }, (_, i) => [String(i), "0.1"])];
+  assert.equal(table(rows).split("\n").length, 300_001);
 });
