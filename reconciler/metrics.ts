@@ -10,6 +10,7 @@ export class ReconcilerMetrics {
   readonly decisions = new Counter({ name: "fleet_decisions_total", help: "Decisions by area and kind", labelNames: ["area", "kind"], registers: [this.registry] });
   readonly drift = new Counter({ name: "fleet_drift_total", help: "Cycles that found drift, by kind (config, infrastructure)", labelNames: ["kind"], registers: [this.registry] });
   readonly applyFailures = new Counter({ name: "fleet_apply_failures_total", help: "Failed applies", registers: [this.registry] });
+  readonly cycleErrors = new Counter({ name: "fleet_cycle_errors_total", help: "Cycles that failed before a result, by reason (the error's kind)", labelNames: ["reason"], registers: [this.registry] });
   readonly spendToday = new Gauge({ name: "fleet_spend_today_usd", help: "Spend so far today (UTC), USD", registers: [this.registry] });
   readonly projectedDaily = new Gauge({ name: "fleet_projected_daily_usd", help: "Projected spend for today, USD", registers: [this.registry] });
   readonly hourly = new Gauge({ name: "fleet_hourly_usd", help: "Hourly cost of the desired fleet, USD", registers: [this.registry] });
@@ -23,6 +24,12 @@ export class ReconcilerMetrics {
     if (r.plan.costs.spentTodayUsd !== null) this.spendToday.set(r.plan.costs.spentTodayUsd);
     if (r.plan.costs.projectedDailyUsd !== null) this.projectedDaily.set(r.plan.costs.projectedDailyUsd);
     this.hourly.set(r.plan.costs.hourlyUsd);
+  }
+
+  /** A cycle that threw: counted by the kind of its error (a bounded set of class names). */
+  observeError(e: unknown): void {
+    const reason = e instanceof Error ? (e.constructor?.name || "Error") : "unknown";
+    this.cycleErrors.inc({ reason: /^[A-Za-z]{1,40}$/.test(reason) ? reason : "Error" });
   }
 
   /** Serves /metrics on 127.0.0.1:port; resolves with the bound port. */

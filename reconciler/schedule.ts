@@ -19,6 +19,8 @@ export class Scheduler {
     private readonly log: Logger,
     private readonly onResult: (r: CycleResult) => void = () => {},
     private readonly cancel: () => Promise<void> = async () => {},
+    /** A cycle that threw (signals unreadable, refresh failed, pending operations...). */
+    private readonly onError: (e: unknown) => void = () => {},
   ) {}
 
   static validate(expression: string): boolean {
@@ -44,6 +46,7 @@ export class Scheduler {
         this.log.info({ event: "cycle", outcome: r.outcome, changes: r.plan.changes, configDrift: r.configDrift.length, infraDrift: r.infraDrift.length }, `cycle ${r.outcome}`);
       } catch (e) {
         this.log.error({ event: "cycle-error", err: e instanceof Error ? e.message : String(e) }, "cycle failed");
+        this.onError(e);
       } finally {
         this.completed++;
         this.running = undefined;

@@ -59,7 +59,7 @@ export async function reconcileCommand(opts: { stack: string; once?: boolean; sc
     const log = makeLogger();
     const metrics = new ReconcilerMetrics();
     const server = cfg.policy.reconcile.metricsPort ? await metrics.serve(cfg.policy.reconcile.metricsPort) : undefined;
-    const scheduler = new Scheduler(() => runCycle(deps, { mode, dryRun: !!opts.dryRun }), log, (r) => metrics.observe(r), () => applier.cancel());
+    const scheduler = new Scheduler(() => runCycle(deps, { mode, dryRun: !!opts.dryRun }), log, (r) => metrics.observe(r), () => applier.cancel(), (e) => metrics.observeError(e));
     log.info({ event: "start", stack: cfg.stack, schedule: opts.schedule, mode, metrics: server ? `http://127.0.0.1:${server.port}/metrics` : null }, "reconciler started");
     scheduler.start(opts.schedule!);
     await new Promise<void>((resolve) => {

@@ -138,3 +138,16 @@ test("metrics: a port already in use is a clear error naming the setting, not a 
     await first.close();
   }
 });
+
+// Issue 18, item 7: failed cycles never reached /metrics.
+test("scheduler and metrics: a cycle that throws is counted with its reason", async () => {
+  const { PendingOperationsError } = await import("../../reconciler/apply/types");
+  const metrics = new ReconcilerMetrics();
+  const s = new Scheduler(async () => {
+    throw new PendingOperationsError(["urn:pulumi:s::fleet::x::y"]);
+  }, silent, (r) => metrics.observe(r), async () => {}, (e) => metrics.observeError(e));
+  await s.tick();
+  await s.tick();
+  const text = await metrics.registry.metrics();
+  assert.match(text, /fleet_cycle_errors_total\{reason="PendingOperationsError"\} 2/);
+});
