@@ -61,6 +61,8 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   // A process killed during an earlier update left its intent in the journal: settle it against
   // the applied fleet the backend holds, so no running VM is uncounted.
   if (write) syncLifetimes(journal, stack, applied, nowIso());
+  // Retention: an in-sync cycle a minute adds about 1 KB; what is older than journal.retentionDays goes.
+  if (write) journal.prune(new Date(deps.clock() - deps.policy.journal.retentionDays * 86_400_000).toISOString());
   const raw = buildPlan({ stack, source: "reconcile", signals, policy: deps.policy, previous: applied });
   const states = areaStates(journal, stack);
   const gate = gateAreas({ applied, desired: raw.desired, states, policy: deps.policy.reconcile, atMs: Date.parse(signals.at) });

@@ -82,6 +82,28 @@ export class Journal {
     }
   }
 
+  /**
+   * Retention: removes what is older than `beforeIso` (plans with their decisions and applies,
+   * events, pressure samples, lifetimes that ended). Open lifetimes and area state stay. Returns the
+   * rows removed.
+   */
+  prune(beforeIso: string): number {
+    const run = (sql: string) => this.db.prepare(sql).run({ cutoff: beforeIso }).changes;
+    return this.db.transaction(() =>
+      run("DELETE FROM decisions WHERE plan_id IN (SELECT id FROM plans WHERE recorded_at < @cutoff)") +
+      run("DELETE FROM applies WHERE started_at < @cutoff OR plan_id IN (SELECT id FROM plans WHERE recorded_at < @cutoff)") +
+      run("DELETE FROM plans WHERE recorded_at < @cutoff") +
+      run("DELETE FROM events WHERE at < @cutoff") +
+      run("DELETE FROM pressure_samples WHERE at < @cutoff") +
+      run("DELETE FROM vm_lifetimes WHERE ended_at IS NOT NULL AND ended_at < @cutoff"),
+    )();
+  }
+
+  /** The journal's size on disk (the database and its write-ahead log), in bytes. */
+  sizeBytes(): number {
+    return [this.file, `${this.file}-wal`].reduce((n, f) => n + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0);
+  }
+
   close(): void {
     this.db.close();
   }

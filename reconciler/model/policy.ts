@@ -91,6 +91,8 @@ export const ReconcilePolicySchema = z.strictObject({
 export const JournalPolicySchema = z.strictObject({
   /** SQLite journal; relative paths are from the project root. */
   path: z.string().min(1).default(".fleet/journal.db"),
+  /** Plans, decisions, applies, events, pressure samples and ended lifetimes older than this are removed. */
+  retentionDays: z.int().min(2).max(3650).default(90),
 });
 
 export const FleetPolicySchema = z.strictObject({

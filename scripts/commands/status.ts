@@ -13,6 +13,8 @@ export async function statusCommand(opts: { stack: string; json?: boolean }): Pr
     ? {
         stack: cfg.stack,
         journal: journal.file,
+        journalBytes: journal.sizeBytes(),
+        retentionDays: cfg.policy.journal.retentionDays,
         lastPlan: journal.lastPlan(cfg.stack) ?? null,
         lastDecisions: journal.decisions(cfg.stack, { limit: 10 }),
         running: journal.openLifetimes(cfg.stack),
@@ -27,7 +29,8 @@ export async function statusCommand(opts: { stack: string; json?: boolean }): Pr
     process.stdout.write(JSON.stringify(status, null, 2) + "\n");
     return EXIT.ok;
   }
-  const lines = [`stack '${status.stack}'  journal: ${status.journal ?? "none yet (run fleet plan)"}`];
+  const size = "journalBytes" in status && status.journalBytes !== undefined ? ` (${(status.journalBytes / 1024).toFixed(0)} KiB, kept ${status.retentionDays} days)` : "";
+  const lines = [`stack '${status.stack}'  journal: ${status.journal ?? "none yet (run fleet plan)"}${size}`];
   lines.push(`applied desired fleet: burst ${cfg.desired.burst.vms.length} VMs; pool ${cfg.desired.pool ? "set" : "not managed"}; standby ${cfg.desired.standby ? "set" : "not managed"}; hpc ${cfg.desired.hpc ? "set" : "not managed"}`);
   lines.push(`running (journal): ${status.running.length ? status.running.map((r) => `${r.area}/${r.name} ${r.machineType} ${r.zone} since ${r.startedAt}`).join("; ") : "nothing"}`);
   lines.push(`spent today (burst, against the daily budget): $${status.spentTodayUsd.toFixed(2)} of $${status.dailyBudgetUsd.toFixed(2)}`);

@@ -128,3 +128,28 @@ test("journal: damaged, foreign, newer or read-only journals are refused with on
   refused(newer, /newer than this fleet .*upgrade fleet/);
   refused(newer, /newer than this fleet/, (f) => Journal.openExisting(f));
 });
+
+// Issue 18, item 6: the journal grew about 1 KB per in-sync cycle with no retention.
+test("journal: retention removes what is older than the cutoff and keeps what runs; its size is known", () => {
+  const j = Journal.open(tmp());
+  const plan = (at: string) => j.recordPlan({ at, stack: "s", source: "reconcile", desired: EMPTY_DESIRED, decisions: [{ area: "burst", kind: "noop", reason: "r", from: 0, to: 0 }], costs: {}, signalsDigest: "d" }, at);
+  const old = plan("2026-08-01T00:00:00.000Z");
+  j.recordApply({ stack: "s", planId: old, startedAt: "2026-08-01T00:00:01.000Z", finishedAt: "2026-08-01T00:00:02.000Z", status: "succeeded", summary: {} });
+  plan("2026-11-30T00:00:00.000Z");
+  j.recordEvent({ at: "2026-08-01T00:00:00.000Z", stack: "s", kind: "in-sync" });
+  j.recordEvent({ at: "2026-11-30T00:00:00.000Z", stack: "s", kind: "in-sync" });
+  j.recordPressureSamples([{ at: "2026-08-01T00:00:00.000Z", memUsedPct: 50, swapUsedPct: 0 }, { at: "2026-11-30T00:00:00.000Z", memUsedPct: 60, swapUsedPct: 0 }]);
+  const vm = { stack: "s", area: "burst" as const, provider: "gcp", zone: "us-central1-a", machineType: "e2-standard-4", hourUsd: 0.04 };
+  j.startLifetime({ ...vm, name: "ended-long-ago", startedAt: "2026-07-01T00:00:00.000Z" });
+  j.endLifetime("s", "ended-long-ago", "2026-07-02T00:00:00.000Z");
+  j.startLifetime({ ...vm, name: "still-running", startedAt: "2026-07-01T00:00:00.000Z" });
+  const before = j.sizeBytes();
+  assert.ok(before > 0);
+  const removed = j.prune("2026-09-01T00:00:00.000Z");
+  assert.equal(removed, 6, "1 decision, 1 apply, 1 plan, 1 event, 1 sample, 1 ended lifetime");
+  assert.equal(j.lastPlan("s")!.at, "2026-11-30T00:00:00.000Z");
+  assert.deepEqual(j.openLifetimes("s").map((l) => l.name), ["still-running"]);
+  assert.deepEqual(j.pressureSamplesSince("2000-01-01T00:00:00Z").map((x) => x.memUsedPct), [60]);
+  assert.equal(j.events("s", { kind: "in-sync", limit: 10 }).length, 1);
+  j.close();
+});
