@@ -5,7 +5,7 @@ import { BlockedError, InputError } from "../../reconciler/errors";
 import { EMPTY_DESIRED, StandbyPolicySchema, type DesiredFleet, type Pair, type VastOffer } from "../../reconciler/model";
 import { bootPair } from "../../reconciler/standby/actions";
 import { observePairs, parseVastLabel, standbyLabel } from "../../reconciler/standby/observe";
-import { findOrphans } from "../../reconciler/sweep/orphans";
+import { sweepPlan } from "../../reconciler/sweep/orphans";
 import type { VastInstance } from "../../reconciler/vast/client";
 
 /** standby.target vast: the pure parts (choice of host, limits, observation, decisions, sweep). */
@@ -78,14 +78,16 @@ test("decide: a stopped Vast standby and a vanished one are reported; the pair i
   assert.match(reasons, /pair b: its Vast standby is gone, and the copy of the GPU's work with it/);
 });
 
-test("sweep: a pair's Vast standby is known while the pair keeps its standby on Vast; otherwise it is an orphan", () => {
+test("sweep: a pair's Vast standby is known while the pair keeps its standby on Vast; otherwise it is an orphan (held: it holds data)", () => {
   const desired: DesiredFleet = { ...EMPTY_DESIRED, standby: { pairs: [vastPair("a", "gpu-lost"), { ...vastPair("g"), standby: { target: "gcp", region: "us-central1", machineType: "e2-medium", diskGb: 100 } }] } };
   const found = ["fleet-standby-a", "fleet-standby-g", "fleet-standby-x", "fleet-pair-a"].map((label, i) => ({ provider: "vast" as const, kind: "instance", id: String(i), name: label, location: "running", labels: { label } }));
-  assert.deepEqual(findOrphans(found, [{ stack: "prod", desired }]).map((o) => [o.resource.name, o.why]), [
-    ["fleet-standby-g", "pair 'g' keeps its standby on GCP: this Vast standby is not wanted"],
-    ["fleet-standby-x", "no pair 'x' in any stack"],
-    ["fleet-pair-a", "pair 'a' is gpu-lost: its GPU is not wanted"],
+  const plan = sweepPlan(found, [{ stack: "prod", desired }]);
+  assert.deepEqual(plan.orphans.map((o) => [o.resource.name, o.why, !!o.holdsData]), [
+    ["fleet-standby-g", "pair 'g' keeps its standby on GCP: this Vast standby is not wanted", true],
+    ["fleet-pair-a", "pair 'a' is gpu-lost: its GPU is not wanted", false],
   ]);
+  // A pair this project does not have: another checkout's standby, left alone (issue 19, item 9).
+  assert.deepEqual(plan.leftAlone.map((o) => o.resource.name), ["fleet-standby-x"]);
 });
 
 test("restore with a Vast standby: the standby's own price counts with the new GPU (by hand and auto-restore)", async () => {
