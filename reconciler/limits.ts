@@ -32,36 +32,51 @@ export function limitViolations(desired: DesiredFleet, policy: FleetPolicy, befo
   }
   for (const vm of added) {
     const at = `burst.vms[${vm.name}]`;
-    if (vm.spotHourUsd > bp.maxSpotHourUsd) v(`${at}.spotHourUsd`, `$${vm.spotHourUsd}/h is above burst.maxSpotHourUsd $${bp.maxSpotHourUsd}`);
+    if (vm.spotHourUsd > bp.maxSpotHourUsd)
+      v(`${at}.spotHourUsd`, `$${vm.spotHourUsd}/h is above burst.maxSpotHourUsd $${bp.maxSpotHourUsd}`);
     const lifeMs = Date.parse(vm.expiresAt) - Date.parse(vm.createdAt);
     if (!(lifeMs > 0) || lifeMs > bp.maxLifetimeHours * HOUR_MS + LIFETIME_SLACK_MS) {
-      v(`${at}.expiresAt`, `a lifetime of ${(lifeMs / HOUR_MS).toFixed(2)} h is outside (0, burst.maxLifetimeHours ${bp.maxLifetimeHours} h]`);
+      v(
+        `${at}.expiresAt`,
+        `a lifetime of ${(lifeMs / HOUR_MS).toFixed(2)} h is outside (0, burst.maxLifetimeHours ${bp.maxLifetimeHours} h]`,
+      );
     }
   }
 
   // pool: a new or moved instance within the pool's price limit (spot) and only while enabled.
   const pool = desired.pool;
-  const moved = pool && JSON.stringify({ ...pool, since: 0 }) !== JSON.stringify(before.pool && { ...before.pool, since: 0 });
+  const moved =
+    pool && JSON.stringify({ ...pool, since: 0 }) !== JSON.stringify(before.pool && { ...before.pool, since: 0 });
   if (pool && moved) {
     if (!policy.pool.enabled) v("pool", "places a pool instance while pool.enabled is false");
-    if (!policy.pool.providers.includes(pool.provider)) v("pool.provider", `${pool.provider} is not in pool.providers (${policy.pool.providers.join(", ")})`);
-    if (pool.market === "spot" && pool.hourUsd > policy.pool.maxSpotHourUsd) v("pool.hourUsd", `$${pool.hourUsd}/h is above pool.maxSpotHourUsd $${policy.pool.maxSpotHourUsd}`);
+    if (!policy.pool.providers.includes(pool.provider))
+      v("pool.provider", `${pool.provider} is not in pool.providers (${policy.pool.providers.join(", ")})`);
+    if (pool.market === "spot" && pool.hourUsd > policy.pool.maxSpotHourUsd)
+      v("pool.hourUsd", `$${pool.hourUsd}/h is above pool.maxSpotHourUsd $${policy.pool.maxSpotHourUsd}`);
   }
 
   // standby: pairs, each new GPU's price, and the summed Vast spend.
   const sp = policy.standby;
   const pairs = desired.standby.pairs;
-  if (pairs.length > sp.maxPairs && pairs.length > before.standby.pairs.length) v("standby.pairs", `${pairs.length} pairs is more than standby.maxPairs ${sp.maxPairs}`);
+  if (pairs.length > sp.maxPairs && pairs.length > before.standby.pairs.length)
+    v("standby.pairs", `${pairs.length} pairs is more than standby.maxPairs ${sp.maxPairs}`);
   const oldGpu = new Map(before.standby.pairs.map((p) => [p.pairId, p.gpu?.offerId]));
   let total = 0;
   for (const p of pairs) {
     total += p.gpu?.dphUsd ?? 0;
     if (p.standby.target === "vast") total += p.standby.dphUsd ?? 0;
     if (p.gpu && oldGpu.get(p.pairId) !== p.gpu.offerId && p.gpu.dphUsd > sp.gpu.maxDphUsd) {
-      v(`standby.pairs[${p.pairId}].gpu.dphUsd`, `$${p.gpu.dphUsd}/h is above standby.gpu.maxDphUsd $${sp.gpu.maxDphUsd}`);
+      v(
+        `standby.pairs[${p.pairId}].gpu.dphUsd`,
+        `$${p.gpu.dphUsd}/h is above standby.gpu.maxDphUsd $${sp.gpu.maxDphUsd}`,
+      );
     }
   }
-  const oldTotal = before.standby.pairs.reduce((a, p) => a + (p.gpu?.dphUsd ?? 0) + (p.standby.target === "vast" ? (p.standby.dphUsd ?? 0) : 0), 0);
-  if (total > sp.maxTotalDphUsd + 1e-9 && total > oldTotal + 1e-9) v("standby", `$${total.toFixed(4)}/h rented on Vast.ai is above standby.maxTotalDphUsd $${sp.maxTotalDphUsd}`);
+  const oldTotal = before.standby.pairs.reduce(
+    (a, p) => a + (p.gpu?.dphUsd ?? 0) + (p.standby.target === "vast" ? (p.standby.dphUsd ?? 0) : 0),
+    0,
+  );
+  if (total > sp.maxTotalDphUsd + 1e-9 && total > oldTotal + 1e-9)
+    v("standby", `$${total.toFixed(4)}/h rented on Vast.ai is above standby.maxTotalDphUsd $${sp.maxTotalDphUsd}`);
   return out;
 }

@@ -234,8 +234,8 @@ function lifetimeChanges(applied: DesiredFleet, desired: DesiredFleet): { start:
 
 /** Starts the lifetimes of what `desired` adds to `applied` (before the update runs). */
 function startLifetimes(journal: Journal, stack: string, applied: DesiredFleet, desired: DesiredFleet, atIso: string): void {
-  const after = rented(desired);
-  for (const name of lifetimeChanges(applied, desired).start) journal.startLifetime({ stack, name, startedAt: atIso, ...after.get(name)! });
+  const before = rented(applied);
+  for (const [name, r] of rented(desired)) if (!before.has(name)) journal.startLifetime({ stack, name, startedAt: atIso, ...r });
 }
 
 /**

@@ -78,7 +78,12 @@ export class AutomationApplier implements Applier {
    * Mirrored locally for reads that do not open the engine.
    */
   async appliedDesired(): Promise<DesiredFleet> {
-    const desired = (await this.lastUpdateDesired()) ?? loadStackConfig(this.cfg.root, this.cfg.stack).desired;
+    return this.appliedFrom(await this.lastUpdateDesired());
+  }
+
+  /** The applied fleet given what the last update applied (else the stack file's), mirrored locally. */
+  private appliedFrom(last: DesiredFleet | undefined): DesiredFleet {
+    const desired = last ?? loadStackConfig(this.cfg.root, this.cfg.stack).desired;
     writeAppliedMirror(this.cfg.root, this.cfg.stack, desired);
     return desired;
   }
@@ -163,10 +168,12 @@ export class AutomationApplier implements Applier {
     // An update over pending creates would make those objects again ("already exists"): recover first.
     const pending = await this.pendingOperations();
     if (pending.length) throw new PendingOperationsError(pending);
-    const before = await this.appliedDesired();
-    // Limits judge what this update would add to what really runs: before the first update nothing
-    // does (a hand-written fleet:desired is not running yet).
-    const broken = limitViolations(desired, this.cfg.policy, (await this.lastUpdateDesired()) ?? EMPTY_DESIRED);
+    // One read of the stack's outputs: the applied fleet, and the baseline of the limits, which judge
+    // what this update adds to what really runs (before the first update nothing does: a
+    // hand-written fleet:desired is not running yet).
+    const last = await this.lastUpdateDesired();
+    const before = this.appliedFrom(last);
+    const broken = limitViolations(desired, this.cfg.policy, last ?? EMPTY_DESIRED);
     if (broken.length) throw new LimitsBrokenError(broken);
     try {
       const opts = { refresh: true, policyPacks: [this.policyPack] };

@@ -14,7 +14,9 @@ const last = (link: string) => link.split("/").pop() ?? "";
 /** A compute `filter` matching this stack's burst VMs (AND of label equalities, values quoted). */
 export function burstFilter(stack: string): string {
   const eq = (k: string, v: string) => `(labels.${k} = "${v}")`;
-  return [eq(LABELS.managedBy, MANAGED_BY), eq(LABELS.area, "burst"), eq(LABELS.stack, toLabelValue(stack))].join(" AND ");
+  return [eq(LABELS.managedBy, MANAGED_BY), eq(LABELS.area, "burst"), eq(LABELS.stack, toLabelValue(stack))].join(
+    " AND ",
+  );
 }
 
 /** A time Google wrote (RFC 3339 with an offset) as ISO UTC, or null when it is not one. */
@@ -43,13 +45,25 @@ export class GcpBurstReader implements FleetReader {
     do {
       const q = new URLSearchParams({ filter: burstFilter(this.stack), maxResults: "500" });
       if (pageToken) q.set("pageToken", pageToken);
-      const page = await gcpCall(this.base, this.auth, "GET", `projects/${encodeURIComponent(this.auth.project)}/aggregated/instances?${q}`);
+      const page = await gcpCall(
+        this.base,
+        this.auth,
+        "GET",
+        `projects/${encodeURIComponent(this.auth.project)}/aggregated/instances?${q}`,
+      );
       for (const scoped of Object.values<any>(page.items ?? {})) {
         for (const vm of scoped.instances ?? []) {
           if (!LIVE.has(vm.status)) continue;
           const createdAt = isoOrNull(vm.creationTimestamp);
-          if (!createdAt || typeof vm.name !== "string") throw new Error(`GCP answered a burst VM without a name or creation time (${JSON.stringify(vm.name)})`);
-          vms.push({ name: vm.name, zone: last(String(vm.zone)), machineType: last(String(vm.machineType)), createdAt, lastBusyAt: await this.lastBusyAt(last(String(vm.zone)), vm.name) });
+          if (!createdAt || typeof vm.name !== "string")
+            throw new Error(`GCP answered a burst VM without a name or creation time (${JSON.stringify(vm.name)})`);
+          vms.push({
+            name: vm.name,
+            zone: last(String(vm.zone)),
+            machineType: last(String(vm.machineType)),
+            createdAt,
+            lastBusyAt: await this.lastBusyAt(last(String(vm.zone)), vm.name),
+          });
         }
       }
       pageToken = typeof page.nextPageToken === "string" ? page.nextPageToken : "";
@@ -61,8 +75,15 @@ export class GcpBurstReader implements FleetReader {
   private async lastBusyAt(zone: string, name: string): Promise<string | null> {
     const q = new URLSearchParams({ queryPath: `${LAST_BUSY_ATTRIBUTE.namespace}/` });
     try {
-      const r = await gcpCall(this.base, this.auth, "GET", `projects/${encodeURIComponent(this.auth.project)}/zones/${encodeURIComponent(zone)}/instances/${encodeURIComponent(name)}/getGuestAttributes?${q}`);
-      const item = (r.queryValue?.items ?? []).find((i: any) => i?.namespace === LAST_BUSY_ATTRIBUTE.namespace && i?.key === LAST_BUSY_ATTRIBUTE.key);
+      const r = await gcpCall(
+        this.base,
+        this.auth,
+        "GET",
+        `projects/${encodeURIComponent(this.auth.project)}/zones/${encodeURIComponent(zone)}/instances/${encodeURIComponent(name)}/getGuestAttributes?${q}`,
+      );
+      const item = (r.queryValue?.items ?? []).find(
+        (i: any) => i?.namespace === LAST_BUSY_ATTRIBUTE.namespace && i?.key === LAST_BUSY_ATTRIBUTE.key,
+      );
       return isoOrNull(item?.value);
     } catch (e) {
       // 404: no attribute written yet (or the VM went between the list and this read).

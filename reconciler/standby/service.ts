@@ -107,6 +107,9 @@ export async function setupGpuHost(deps: GpuDeps, pairId: string): Promise<void>
     throw new FleetError(`setup: ${e instanceof Error ? e.message : String(e)}`);
   });
   deps.say(`[setup] ssh answered after ${attempts} attempt(s); running ${p.setupScript}`);
+  // The remote command is a constant; the script (the user's own file) goes on stdin, never into a
+  // command line; host, port and user were checked where Vast answered them and again by
+  // checkTarget (test/unit/ssh-closed.test.ts, test/unit/hostile-values.test.ts).
   const r = await ssh.run(target, "bash -s", { timeoutMs: 30 * 60_000, input: script });
   for (const line of (r.stdout + r.stderr).split("\n").filter(Boolean).slice(-20)) deps.say(`[setup]   ${line}`);
   if (r.code !== 0) throw new FleetError(`setup: ${p.setupScript} exited ${r.code} on pair ${pairId}'s GPU`);

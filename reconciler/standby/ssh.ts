@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isHost } from "../model/hosts";
 
 /**
  * Runs one command on a host over the system's ssh (BatchMode: never a password prompt), with a
@@ -48,13 +49,11 @@ const CLOSED_CONFIG = [
   "-o", "Tunnel=no",
 ];
 
-const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-const IPV6 = /^[0-9a-fA-F:]{2,39}$/;
 
 /** A target's host, port and user as ssh may take them (they come from Vast's API): else an error. */
 export function checkTarget(t: SshTarget): void {
   const bad: string[] = [];
-  if (!HOSTNAME.test(t.host) && !IPV6.test(t.host)) bad.push(`host ${JSON.stringify(t.host)} is not a hostname or address`);
+  if (!isHost(t.host)) bad.push(`host ${JSON.stringify(t.host)} is not a hostname or address`);
   if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) bad.push(`port ${JSON.stringify(t.port)} is not 1-65535`);
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(t.user)) bad.push(`user ${JSON.stringify(t.user)} is not a user name`);
   if (bad.length) throw new Error(`refusing to ssh: ${bad.join("; ")}`);

@@ -96,8 +96,3 @@ export function sweepPlan(resources: readonly FoundResource[], stacks: readonly 
   }
   return { orphans, leftAlone };
 }
-
-/** The orphans of this project (sweepPlan's first half). */
-export function findOrphans(resources: readonly FoundResource[], stacks: readonly KnownStack[]): Orphan[] {
-  return sweepPlan(resources, stacks).orphans;
-}

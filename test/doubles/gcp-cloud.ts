@@ -25,10 +25,16 @@ export function relativeLink(link: string): string {
  */
 function checkLabels(labels: Obj | undefined, at: string) {
   const entries = Object.entries(labels ?? {});
-  if (entries.length > 64) throw new GoogleApiError(400, `Invalid value for field '${at}': too many labels (${entries.length} > 64).`);
+  if (entries.length > 64)
+    throw new GoogleApiError(400, `Invalid value for field '${at}': too many labels (${entries.length} > 64).`);
   for (const [k, v] of entries) {
-    if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k)) throw new GoogleApiError(400, `Invalid value for field '${at}': label key '${k}' violates format constraints.`);
-    if (typeof v !== "string" || !/^[a-z0-9_-]{0,63}$/.test(v)) throw new GoogleApiError(400, `Invalid value for field '${at}.${k}': '${v}'. Label value violates format constraints.`);
+    if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k))
+      throw new GoogleApiError(400, `Invalid value for field '${at}': label key '${k}' violates format constraints.`);
+    if (typeof v !== "string" || !/^[a-z0-9_-]{0,63}$/.test(v))
+      throw new GoogleApiError(
+        400,
+        `Invalid value for field '${at}.${k}': '${v}'. Label value violates format constraints.`,
+      );
   }
 }
 
@@ -37,7 +43,8 @@ function parseFilter(filter: string): (o: Obj) => boolean {
   if (!filter.trim()) return () => true;
   const terms = filter.split(/\s+AND\s+/).map((t) => {
     const m = /^\(?\s*([A-Za-z][A-Za-z0-9_.-]*)\s*(=|!=|eq|ne)\s*"?([^"()]*)"?\s*\)?$/.exec(t.trim());
-    if (!m) throw new GoogleApiError(400, `Invalid value for field 'filter': '${filter}'. Invalid list filter expression.`);
+    if (!m)
+      throw new GoogleApiError(400, `Invalid value for field 'filter': '${filter}'. Invalid list filter expression.`);
     const [, field, op, value] = m;
     return (o: Obj) => {
       const v = field!.split(".").reduce<any>((x, k) => (x == null ? undefined : x[k]), o);
@@ -63,20 +70,43 @@ export class GcpCloud {
   /** Compute resources by relative link (projects/p/zones/z/instances/n, projects/p/global/networks/n). */
   readonly compute = new Map<string, Obj>();
   readonly serviceAccounts = new Map<string, Obj>();
-  policy: Obj = { version: 1, etag: "BwXhqDmLqJk=", bindings: [{ role: "roles/owner", members: ["user:owner@example.com"] }] };
+  policy: Obj = {
+    version: 1,
+    etag: "BwXhqDmLqJk=",
+    bindings: [{ role: "roles/owner", members: ["user:owner@example.com"] }],
+  };
   /** Every request, for assertions: `METHOD-ID` (compute.instances.insert) and its target. */
   readonly calls: { id: string; path: string }[] = [];
   private server?: http.Server;
   private nextId = 1000n;
   private nextIp = 10;
 
-  constructor(readonly project = "fleet-engine-test", readonly token = "gcp-engine-test-token") {
+  constructor(
+    readonly project = "fleet-engine-test",
+    readonly token = "gcp-engine-test-token",
+  ) {
     // A new project's default network and its pre-made rules (https://cloud.google.com/vpc/docs/firewalls#more_rules_default_vpc).
     const net = `projects/${project}/global/networks/default`;
-    this.compute.set(net, { kind: "compute#network", name: "default", autoCreateSubnetworks: true, selfLink: this.link(net) });
-    for (const [name, ports] of [["default-allow-ssh", ["22"]], ["default-allow-rdp", ["3389"]]] as const) {
+    this.compute.set(net, {
+      kind: "compute#network",
+      name: "default",
+      autoCreateSubnetworks: true,
+      selfLink: this.link(net),
+    });
+    for (const [name, ports] of [
+      ["default-allow-ssh", ["22"]],
+      ["default-allow-rdp", ["3389"]],
+    ] as const) {
       const rel = `projects/${project}/global/firewalls/${name}`;
-      this.compute.set(rel, { kind: "compute#firewall", name, network: this.link(net), direction: "INGRESS", sourceRanges: ["0.0.0.0/0"], allowed: [{ IPProtocol: "tcp", ports }], selfLink: this.link(rel) });
+      this.compute.set(rel, {
+        kind: "compute#firewall",
+        name,
+        network: this.link(net),
+        direction: "INGRESS",
+        sourceRanges: ["0.0.0.0/0"],
+        allowed: [{ IPProtocol: "tcp", ports }],
+        selfLink: this.link(rel),
+      });
     }
   }
 
@@ -141,11 +171,21 @@ export class GcpCloud {
     };
     try {
       if (req.headers.authorization !== `Bearer ${this.token}`) {
-        throw new GoogleApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 access token.", "UNAUTHENTICATED");
+        throw new GoogleApiError(
+          401,
+          "Request had invalid authentication credentials. Expected OAuth 2 access token.",
+          "UNAUTHENTICATED",
+        );
       }
       const url = new URL(req.url ?? "/", "http://x");
-      const api = (Object.keys(API_PREFIX) as ApiName[]).find((a) => a !== "compute" && url.pathname.startsWith(API_PREFIX[a])) ?? "compute";
-      const routed = this.apis[api].route(req.method ?? "GET", url.pathname.slice(API_PREFIX[api].length - 1), url.searchParams);
+      const api =
+        (Object.keys(API_PREFIX) as ApiName[]).find((a) => a !== "compute" && url.pathname.startsWith(API_PREFIX[a])) ??
+        "compute";
+      const routed = this.apis[api].route(
+        req.method ?? "GET",
+        url.pathname.slice(API_PREFIX[api].length - 1),
+        url.searchParams,
+      );
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const raw = Buffer.concat(chunks).toString("utf8");
@@ -166,10 +206,16 @@ export class GcpCloud {
 
   private dispatch({ method, params }: Routed, body: Obj): Obj {
     const p = params;
-    if (p.project && p.project !== this.project) throw new GoogleApiError(404, `The resource 'projects/${p.project}' was not found`);
+    if (p.project && p.project !== this.project)
+      throw new GoogleApiError(404, `The resource 'projects/${p.project}' was not found`);
     switch (method.id) {
       case "compute.zones.get":
-        return { kind: "compute#zone", name: p.zone, status: "UP", region: this.link(`projects/${this.project}/regions/${p.zone!.replace(/-[a-z]$/, "")}`) };
+        return {
+          kind: "compute#zone",
+          name: p.zone,
+          status: "UP",
+          region: this.link(`projects/${this.project}/regions/${p.zone!.replace(/-[a-z]$/, "")}`),
+        };
       case "compute.zoneOperations.get":
       case "compute.zoneOperations.wait":
       case "compute.globalOperations.get":
@@ -191,7 +237,9 @@ export class GcpCloud {
       case "compute.networks.get":
         return this.get(this.rel(method.id, p));
       case "compute.instances.delete":
-        return this.op(method.id, p, () => this.deleteInstance(this.rel(method.id, p), this.get(this.rel(method.id, p))));
+        return this.op(method.id, p, () =>
+          this.deleteInstance(this.rel(method.id, p), this.get(this.rel(method.id, p))),
+        );
       case "compute.disks.delete":
         return this.op(method.id, p, () => this.deleteDisk(this.rel(method.id, p)));
       case "compute.firewalls.delete":
@@ -211,7 +259,12 @@ export class GcpCloud {
       case "compute.instances.setScheduling":
         return this.op(method.id, p, () => this.setScheduling(this.rel(method.id, p), body));
       case "compute.instances.setMachineType":
-        return this.op(method.id, p, () => this.whileStopped(this.rel(method.id, p), (vm) => (vm.machineType = this.machineType(p.zone!, body.machineType))));
+        return this.op(method.id, p, () =>
+          this.whileStopped(
+            this.rel(method.id, p),
+            (vm) => (vm.machineType = this.machineType(p.zone!, body.machineType)),
+          ),
+        );
       case "compute.instances.stop":
         return this.op(method.id, p, () => void (this.get(this.rel(method.id, p)).status = "TERMINATED"));
       case "compute.instances.start":
@@ -236,7 +289,11 @@ export class GcpCloud {
       case "cloudresourcemanager.projects.setIamPolicy":
         return this.setIamPolicy(p.resource!, body);
       default:
-        throw new GoogleApiError(501, `${method.id} is defined by Google but not served by this double`, "UNIMPLEMENTED");
+        throw new GoogleApiError(
+          501,
+          `${method.id} is defined by Google but not served by this double`,
+          "UNIMPLEMENTED",
+        );
     }
   }
 
@@ -247,7 +304,11 @@ export class GcpCloud {
    */
   private aggregatedInstances(p: Record<string, string>): Obj {
     const max = Number(p.maxResults ?? 500);
-    if (!Number.isInteger(max) || max < 0 || max > 500) throw new GoogleApiError(400, `Invalid value for field 'maxResults': '${p.maxResults}'. Must be less than or equal to 500`);
+    if (!Number.isInteger(max) || max < 0 || max > 500)
+      throw new GoogleApiError(
+        400,
+        `Invalid value for field 'maxResults': '${p.maxResults}'. Must be less than or equal to 500`,
+      );
     const match = parseFilter(p.filter ?? "");
     const all = this.instances().filter(match);
     const start = Number(p.pageToken ?? 0);
@@ -258,7 +319,11 @@ export class GcpCloud {
       const scope = `zones/${vm.zone.split("/").pop()}`;
       (items[scope] ??= { instances: [] }).instances.push(vm);
     }
-    return { kind: "compute#instanceAggregatedList", items, ...(start + page.length < all.length ? { nextPageToken: String(start + page.length) } : {}) };
+    return {
+      kind: "compute#instanceAggregatedList",
+      items,
+      ...(start + page.length < all.length ? { nextPageToken: String(start + page.length) } : {}),
+    };
   }
 
   /** Most items per list page this server returns, whatever maxResults asks. */
@@ -270,7 +335,11 @@ export class GcpCloud {
   /** The guest writes an attribute (as curl -X PUT .../guest-attributes/<ns>/<key> does on the VM). */
   setGuestAttribute(name: string, namespace: string, key: string, value: string): void {
     const [rel, vm] = this.find("instances", name);
-    if (!(vm.metadata?.items ?? []).some((i: Obj) => i.key === "enable-guest-attributes" && String(i.value).toUpperCase() === "TRUE")) {
+    if (
+      !(vm.metadata?.items ?? []).some(
+        (i: Obj) => i.key === "enable-guest-attributes" && String(i.value).toUpperCase() === "TRUE",
+      )
+    ) {
       throw new Error(`${name} has no enable-guest-attributes=TRUE metadata: its guest cannot write attributes`);
     }
     const list = (this.guest.get(rel) ?? []).filter((a) => !(a.namespace === namespace && a.key === key));
@@ -282,25 +351,50 @@ export class GcpCloud {
     const ns = (queryPath ?? "").replace(/\/$/, "");
     const items = (this.guest.get(rel) ?? []).filter((a) => !ns || a.namespace === ns);
     // Nothing written under the path: the API answers 404 "The resource ... was not found".
-    if (!items.length) throw new GoogleApiError(404, `The resource '${rel}/guestAttributes/${queryPath ?? ""}' was not found`);
-    return { kind: "compute#guestAttributes", queryPath, queryValue: { items }, selfLink: this.link(`${rel}/getGuestAttributes`) };
+    if (!items.length)
+      throw new GoogleApiError(404, `The resource '${rel}/guestAttributes/${queryPath ?? ""}' was not found`);
+    return {
+      kind: "compute#guestAttributes",
+      queryPath,
+      queryValue: { items },
+      selfLink: this.link(`${rel}/getGuestAttributes`),
+    };
   }
 
   /** timeSeries.list with the aligner checked against the metric's kind (monitoring-aligners.ts). */
   private timeSeries(p: Record<string, string>): Obj {
     if (p.name !== `projects/${this.project}`) throw new GoogleApiError(404, `The resource '${p.name}' was not found`);
     const type = /metric\.type="([^"]+)"/.exec(p.filter ?? "")?.[1] ?? "";
-    const refusal = alignerRefusal(p["aggregation.perSeriesAligner"] ?? null, type, p["aggregation.alignmentPeriod"] ?? null);
+    const refusal = alignerRefusal(
+      p["aggregation.perSeriesAligner"] ?? null,
+      type,
+      p["aggregation.alignmentPeriod"] ?? null,
+    );
     if (refusal) throw new GoogleApiError(400, refusal);
     const points = this.series[type];
-    return points ? { timeSeries: [{ metric: { type }, valueType: "DOUBLE", points: points.map((v) => ({ interval: { endTime: new Date().toISOString() }, value: { doubleValue: v } })) }] } : {};
+    return points
+      ? {
+          timeSeries: [
+            {
+              metric: { type },
+              valueType: "DOUBLE",
+              points: points.map((v) => ({
+                interval: { endTime: new Date().toISOString() },
+                value: { doubleValue: v },
+              })),
+            },
+          ],
+        }
+      : {};
   }
 
   /** The relative link a method's path parameters name. */
   private rel(methodId: string, p: Record<string, string>): string {
     const kind = methodId.split(".")[1]!;
     const name = p.instance ?? p.disk ?? p.firewall ?? p.network ?? p.resource;
-    return p.zone ? `projects/${p.project}/zones/${p.zone}/${kind}/${name}` : `projects/${p.project}/global/${kind}/${name}`;
+    return p.zone
+      ? `projects/${p.project}/zones/${p.zone}/${kind}/${name}`
+      : `projects/${p.project}/global/${kind}/${name}`;
   }
 
   private get(rel: string): Obj {
@@ -328,20 +422,33 @@ export class GcpCloud {
 
   private checkNew(rel: string, what: string) {
     if (this.compute.has(rel)) throw new GoogleApiError(409, `The resource '${rel}' already exists`);
-    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(what)) throw new GoogleApiError(400, `Invalid value for field 'resource.name': '${what}'.`);
+    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(what))
+      throw new GoogleApiError(400, `Invalid value for field 'resource.name': '${what}'.`);
   }
 
   /** machineType must be a URL of the instance's own zone (https://cloud.google.com/compute/docs/reference/rest/v1/instances/insert). */
   private machineType(zone: string, v: string): string {
     const m = /^(?:projects\/[^/]+\/)?zones\/([^/]+)\/machineTypes\/([a-z0-9-]+)$/.exec(relativeLink(v ?? ""));
-    if (!m) throw new GoogleApiError(400, `Invalid value for field 'resource.machineType': '${v}'. Must be a URL to a valid Compute resource of the correct type.`);
-    if (m[1] !== zone) throw new GoogleApiError(400, `Invalid value for field 'resource.machineType': '${v}'. Machine type must be in the instance's zone ${zone}.`);
+    if (!m)
+      throw new GoogleApiError(
+        400,
+        `Invalid value for field 'resource.machineType': '${v}'. Must be a URL to a valid Compute resource of the correct type.`,
+      );
+    if (m[1] !== zone)
+      throw new GoogleApiError(
+        400,
+        `Invalid value for field 'resource.machineType': '${v}'. Machine type must be in the instance's zone ${zone}.`,
+      );
     return this.link(`projects/${this.project}/zones/${zone}/machineTypes/${m[2]}`);
   }
 
   private network(v: string | undefined, at: string): string {
     const rel = relativeLink(v ?? `global/networks/default`).replace(/^global\//, `projects/${this.project}/global/`);
-    if (!this.compute.has(rel)) throw new GoogleApiError(400, `Invalid value for field '${at}': '${v}'. The referenced network resource cannot be found.`);
+    if (!this.compute.has(rel))
+      throw new GoogleApiError(
+        400,
+        `Invalid value for field '${at}': '${v}'. The referenced network resource cannot be found.`,
+      );
     return this.link(rel);
   }
 
@@ -351,20 +458,37 @@ export class GcpCloud {
     checkLabels(body.labels, "resource.labels");
     const machineType = this.machineType(zone, body.machineType);
     const disks: Obj[] = body.disks ?? [];
-    if (disks.filter((d) => d.boot).length !== 1) throw new GoogleApiError(400, "Invalid value for field 'resource.disks': exactly one boot disk is required.");
-    if (!body.networkInterfaces?.length) throw new GoogleApiError(400, "Invalid value for field 'resource.networkInterfaces': at least one network interface is required.");
+    if (disks.filter((d) => d.boot).length !== 1)
+      throw new GoogleApiError(400, "Invalid value for field 'resource.disks': exactly one boot disk is required.");
+    if (!body.networkInterfaces?.length)
+      throw new GoogleApiError(
+        400,
+        "Invalid value for field 'resource.networkInterfaces': at least one network interface is required.",
+      );
     const sched = body.scheduling ?? {};
     // Spot VMs (https://cloud.google.com/compute/docs/instances/create-use-spot): no automatic restart,
     // TERMINATE on host maintenance; a termination action or max run duration needs a Spot or timed VM.
-    if (sched.provisioningModel === "SPOT" && (sched.automaticRestart === true || sched.onHostMaintenance === "MIGRATE")) {
-      throw new GoogleApiError(400, "Invalid value for field 'resource.scheduling': Spot VMs must not restart automatically and must TERMINATE on host maintenance.");
+    if (
+      sched.provisioningModel === "SPOT" &&
+      (sched.automaticRestart === true || sched.onHostMaintenance === "MIGRATE")
+    ) {
+      throw new GoogleApiError(
+        400,
+        "Invalid value for field 'resource.scheduling': Spot VMs must not restart automatically and must TERMINATE on host maintenance.",
+      );
     }
     if (sched.instanceTerminationAction && sched.provisioningModel !== "SPOT" && !sched.maxRunDuration) {
-      throw new GoogleApiError(400, "Invalid value for field 'resource.scheduling.instanceTerminationAction': only Spot VMs or VMs with a run duration have a termination action.");
+      throw new GoogleApiError(
+        400,
+        "Invalid value for field 'resource.scheduling.instanceTerminationAction': only Spot VMs or VMs with a run duration have a termination action.",
+      );
     }
     for (const sa of body.serviceAccounts ?? []) {
       if (sa.email !== "default" && ![...this.serviceAccounts.values()].some((s) => s.email === sa.email)) {
-        throw new GoogleApiError(400, `The user does not have access to service account '${sa.email}'. User: 'fleet'. Ask a project owner to grant you the iam.serviceAccountUser role on the service account`);
+        throw new GoogleApiError(
+          400,
+          `The user does not have access to service account '${sa.email}'. User: 'fleet'. Ask a project owner to grant you the iam.serviceAccountUser role on the service account`,
+        );
       }
     }
     const selfLink = this.link(rel);
@@ -372,27 +496,70 @@ export class GcpCloud {
       if (d.source) {
         const src = relativeLink(d.source);
         const disk = this.compute.get(src);
-        if (!disk) throw new GoogleApiError(400, `Invalid value for field 'resource.disks[${i}].source': '${d.source}'. The referenced disk resource cannot be found.`);
-        if (!src.includes(`/zones/${zone}/`)) throw new GoogleApiError(400, `Invalid value for field 'resource.disks[${i}].source': disk is in another zone.`);
-        if ((disk.users ?? []).length && (d.mode ?? "READ_WRITE") === "READ_WRITE") throw new GoogleApiError(400, `The disk resource '${src}' is already being used by '${disk.users[0]}'`);
+        if (!disk)
+          throw new GoogleApiError(
+            400,
+            `Invalid value for field 'resource.disks[${i}].source': '${d.source}'. The referenced disk resource cannot be found.`,
+          );
+        if (!src.includes(`/zones/${zone}/`))
+          throw new GoogleApiError(
+            400,
+            `Invalid value for field 'resource.disks[${i}].source': disk is in another zone.`,
+          );
+        if ((disk.users ?? []).length && (d.mode ?? "READ_WRITE") === "READ_WRITE")
+          throw new GoogleApiError(400, `The disk resource '${src}' is already being used by '${disk.users[0]}'`);
         disk.users = [...(disk.users ?? []), selfLink];
-        return { ...d, source: this.link(src), index: i, kind: "compute#attachedDisk", mode: d.mode ?? "READ_WRITE", type: "PERSISTENT" };
+        return {
+          ...d,
+          source: this.link(src),
+          index: i,
+          kind: "compute#attachedDisk",
+          mode: d.mode ?? "READ_WRITE",
+          type: "PERSISTENT",
+        };
       }
       const ip = d.initializeParams ?? {};
       if (!/^(?:projects\/[^/]+\/)?global\/images\/(?:family\/)?[a-z0-9-]+$/.test(relativeLink(ip.sourceImage ?? ""))) {
-        throw new GoogleApiError(400, `Invalid value for field 'resource.disks[${i}].initializeParams.sourceImage': '${ip.sourceImage}'. The referenced image resource cannot be found.`);
+        throw new GoogleApiError(
+          400,
+          `Invalid value for field 'resource.disks[${i}].initializeParams.sourceImage': '${ip.sourceImage}'. The referenced image resource cannot be found.`,
+        );
       }
       const diskName = ip.diskName ?? body.name;
       const diskRel = `projects/${this.project}/zones/${zone}/disks/${diskName}`;
-      this.compute.set(diskRel, { kind: "compute#disk", name: diskName, sizeGb: String(ip.diskSizeGb ?? 10), sourceImage: ip.sourceImage, status: "READY", users: [selfLink], selfLink: this.link(diskRel) });
-      return { boot: true, autoDelete: d.autoDelete ?? true, deviceName: d.deviceName ?? "persistent-disk-0", source: this.link(diskRel), index: i, kind: "compute#attachedDisk", mode: "READ_WRITE", type: "PERSISTENT", diskSizeGb: String(ip.diskSizeGb ?? 10) };
+      this.compute.set(diskRel, {
+        kind: "compute#disk",
+        name: diskName,
+        sizeGb: String(ip.diskSizeGb ?? 10),
+        sourceImage: ip.sourceImage,
+        status: "READY",
+        users: [selfLink],
+        selfLink: this.link(diskRel),
+      });
+      return {
+        boot: true,
+        autoDelete: d.autoDelete ?? true,
+        deviceName: d.deviceName ?? "persistent-disk-0",
+        source: this.link(diskRel),
+        index: i,
+        kind: "compute#attachedDisk",
+        mode: "READ_WRITE",
+        type: "PERSISTENT",
+        diskSizeGb: String(ip.diskSizeGb ?? 10),
+      };
     });
     const nics = body.networkInterfaces.map((n: Obj, i: number) => ({
       kind: "compute#networkInterface",
       name: `nic${i}`,
       network: this.network(n.network, `resource.networkInterfaces[${i}].network`),
       networkIP: `10.128.0.${this.nextIp}`,
-      accessConfigs: (n.accessConfigs ?? []).map((a: Obj) => ({ kind: "compute#accessConfig", type: a.type ?? "ONE_TO_ONE_NAT", name: a.name ?? "External NAT", natIP: a.natIP ?? `203.0.113.${this.nextIp++}`, networkTier: a.networkTier ?? "PREMIUM" })),
+      accessConfigs: (n.accessConfigs ?? []).map((a: Obj) => ({
+        kind: "compute#accessConfig",
+        type: a.type ?? "ONE_TO_ONE_NAT",
+        name: a.name ?? "External NAT",
+        natIP: a.natIP ?? `203.0.113.${this.nextIp++}`,
+        networkTier: a.networkTier ?? "PREMIUM",
+      })),
     }));
     this.compute.set(rel, {
       ...body,
@@ -404,7 +571,13 @@ export class GcpCloud {
       status: "RUNNING",
       disks: madeDisks,
       networkInterfaces: nics,
-      scheduling: { automaticRestart: true, onHostMaintenance: "MIGRATE", preemptible: false, provisioningModel: "STANDARD", ...sched },
+      scheduling: {
+        automaticRestart: true,
+        onHostMaintenance: "MIGRATE",
+        preemptible: false,
+        provisioningModel: "STANDARD",
+        ...sched,
+      },
       metadata: { kind: "compute#metadata", items: body.metadata?.items ?? [], fingerprint: fingerprint() },
       tags: { items: body.tags?.items ?? [], fingerprint: fingerprint() },
       labels: body.labels ?? {},
@@ -421,29 +594,62 @@ export class GcpCloud {
     this.checkNew(rel, body.name);
     checkLabels(body.labels, "resource.labels");
     // `type` is a disk type URL of the disk's zone (https://cloud.google.com/compute/docs/reference/rest/v1/disks).
-    if (body.type && !new RegExp(`^(?:projects/[^/]+/)?zones/${zone}/diskTypes/(pd-standard|pd-balanced|pd-ssd|pd-extreme|hyperdisk-balanced)$`).test(relativeLink(body.type))) {
-      throw new GoogleApiError(400, `Invalid value for field 'resource.type': '${body.type}'. Must be a URL to a valid Compute resource of the correct type.`);
+    if (
+      body.type &&
+      !new RegExp(
+        `^(?:projects/[^/]+/)?zones/${zone}/diskTypes/(pd-standard|pd-balanced|pd-ssd|pd-extreme|hyperdisk-balanced)$`,
+      ).test(relativeLink(body.type))
+    ) {
+      throw new GoogleApiError(
+        400,
+        `Invalid value for field 'resource.type': '${body.type}'. Must be a URL to a valid Compute resource of the correct type.`,
+      );
     }
-    this.compute.set(rel, { ...body, kind: "compute#disk", id: String(this.nextId++), sizeGb: String(body.sizeGb ?? 500), status: "READY", zone: this.link(`projects/${this.project}/zones/${zone}`), labelFingerprint: fingerprint(), users: [], selfLink: this.link(rel), creationTimestamp: new Date().toISOString() });
+    this.compute.set(rel, {
+      ...body,
+      kind: "compute#disk",
+      id: String(this.nextId++),
+      sizeGb: String(body.sizeGb ?? 500),
+      status: "READY",
+      zone: this.link(`projects/${this.project}/zones/${zone}`),
+      labelFingerprint: fingerprint(),
+      users: [],
+      selfLink: this.link(rel),
+      creationTimestamp: new Date().toISOString(),
+    });
     return this.op("compute.disks.insert", { project: this.project, zone, disk: body.name }, () => {});
   }
 
   private deleteDisk(rel: string) {
     const disk = this.get(rel);
-    if ((disk.users ?? []).length) throw new GoogleApiError(400, `The disk resource '${rel}' is already being used by '${disk.users[0]}'`, "FAILED_PRECONDITION");
+    if ((disk.users ?? []).length)
+      throw new GoogleApiError(
+        400,
+        `The disk resource '${rel}' is already being used by '${disk.users[0]}'`,
+        "FAILED_PRECONDITION",
+      );
     this.compute.delete(rel);
   }
 
   private resizeDisk(rel: string, body: Obj) {
     const disk = this.get(rel);
-    if (Number(body.sizeGb) < Number(disk.sizeGb)) throw new GoogleApiError(400, `Invalid value for field 'sizeGb': '${body.sizeGb}'. Disks cannot be shrunk.`);
+    if (Number(body.sizeGb) < Number(disk.sizeGb))
+      throw new GoogleApiError(400, `Invalid value for field 'sizeGb': '${body.sizeGb}'. Disks cannot be shrunk.`);
     disk.sizeGb = String(body.sizeGb);
   }
 
   private insertFirewall(body: Obj): Obj {
     const rel = `projects/${this.project}/global/firewalls/${body.name}`;
     this.checkNew(rel, body.name);
-    const fw = { ...body, kind: "compute#firewall", id: String(this.nextId++), network: this.network(body.network, "resource.network"), direction: body.direction ?? "INGRESS", priority: body.priority ?? 1000, selfLink: this.link(rel) };
+    const fw = {
+      ...body,
+      kind: "compute#firewall",
+      id: String(this.nextId++),
+      network: this.network(body.network, "resource.network"),
+      direction: body.direction ?? "INGRESS",
+      priority: body.priority ?? 1000,
+      selfLink: this.link(rel),
+    };
     this.checkFirewall(fw);
     this.compute.set(rel, fw);
     return this.op("compute.firewalls.insert", { project: this.project, firewall: body.name }, () => {});
@@ -457,13 +663,22 @@ export class GcpCloud {
 
   /** Firewall rules (https://cloud.google.com/vpc/docs/firewalls#firewall_rule_components): an ingress rule needs a source; ranges are CIDRs. */
   private checkFirewall(fw: Obj) {
-    if (!fw.allowed?.length && !fw.denied?.length) throw new GoogleApiError(400, "Invalid value for field 'resource': a firewall rule needs allowed or denied.");
-    if (fw.direction === "INGRESS" && !fw.sourceRanges?.length && !fw.sourceTags?.length && !fw.sourceServiceAccounts?.length) {
+    if (!fw.allowed?.length && !fw.denied?.length)
+      throw new GoogleApiError(400, "Invalid value for field 'resource': a firewall rule needs allowed or denied.");
+    if (
+      fw.direction === "INGRESS" &&
+      !fw.sourceRanges?.length &&
+      !fw.sourceTags?.length &&
+      !fw.sourceServiceAccounts?.length
+    ) {
       throw new GoogleApiError(400, "Invalid value for field 'resource.sourceRanges': an ingress rule needs a source.");
     }
     for (const r of fw.sourceRanges ?? []) {
       if (!/^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/.test(r) && !/^[0-9a-f:]+(\/\d{1,3})?$/i.test(r)) {
-        throw new GoogleApiError(400, `Invalid value for field 'resource.sourceRanges[0]': '${r}'. Must be a CIDR address range that is contained in the network.`);
+        throw new GoogleApiError(
+          400,
+          `Invalid value for field 'resource.sourceRanges[0]': '${r}'. Must be a CIDR address range that is contained in the network.`,
+        );
       }
     }
   }
@@ -472,14 +687,24 @@ export class GcpCloud {
     const r = this.get(this.rel(methodId, p));
     checkLabels(body.labels, "labels");
     // setLabels is optimistic: a stale labelFingerprint is refused (412 conditionNotMet).
-    if (body.labelFingerprint !== r.labelFingerprint) throw new GoogleApiError(412, "Supplied fingerprint does not match current resource fingerprint.", "FAILED_PRECONDITION");
+    if (body.labelFingerprint !== r.labelFingerprint)
+      throw new GoogleApiError(
+        412,
+        "Supplied fingerprint does not match current resource fingerprint.",
+        "FAILED_PRECONDITION",
+      );
     r.labels = body.labels ?? {};
     r.labelFingerprint = fingerprint();
   }
 
   private setFingerprinted(rel: string, field: "metadata" | "tags", body: Obj) {
     const r = this.get(rel);
-    if (body.fingerprint !== r[field].fingerprint) throw new GoogleApiError(412, "Supplied fingerprint does not match current resource fingerprint.", "FAILED_PRECONDITION");
+    if (body.fingerprint !== r[field].fingerprint)
+      throw new GoogleApiError(
+        412,
+        "Supplied fingerprint does not match current resource fingerprint.",
+        "FAILED_PRECONDITION",
+      );
     r[field] = { ...body, fingerprint: fingerprint() };
   }
 
@@ -487,14 +712,23 @@ export class GcpCloud {
     const vm = this.get(rel);
     // provisioningModel and preemptible cannot change on an existing VM.
     for (const k of ["provisioningModel", "preemptible"]) {
-      if (body[k] !== undefined && body[k] !== vm.scheduling[k]) throw new GoogleApiError(400, `Invalid value for field 'resource.${k}': it cannot be changed on an existing instance.`);
+      if (body[k] !== undefined && body[k] !== vm.scheduling[k])
+        throw new GoogleApiError(
+          400,
+          `Invalid value for field 'resource.${k}': it cannot be changed on an existing instance.`,
+        );
     }
     vm.scheduling = { ...vm.scheduling, ...body };
   }
 
   private whileStopped(rel: string, change: (vm: Obj) => void) {
     const vm = this.get(rel);
-    if (vm.status !== "TERMINATED") throw new GoogleApiError(400, `The resource '${rel}' is not ready: the instance must be stopped.`, "FAILED_PRECONDITION");
+    if (vm.status !== "TERMINATED")
+      throw new GoogleApiError(
+        400,
+        `The resource '${rel}' is not ready: the instance must be stopped.`,
+        "FAILED_PRECONDITION",
+      );
     change(vm);
   }
 
@@ -515,21 +749,40 @@ export class GcpCloud {
   private createServiceAccount(parent: string, body: Obj): Obj {
     if (parent !== `projects/${this.project}`) throw new GoogleApiError(404, `The resource '${parent}' was not found`);
     const email = `${body.accountId}@${this.project}.iam.gserviceaccount.com`;
-    if (this.serviceAccounts.has(email)) throw new GoogleApiError(409, `Service account ${body.accountId} already exists within project projects/${this.project}.`);
-    const sa = { name: `projects/${this.project}/serviceAccounts/${email}`, projectId: this.project, uniqueId: String(100000000000000000000n + this.nextId++), email, displayName: body.serviceAccount?.displayName ?? "", description: body.serviceAccount?.description, etag: "MDEwMjE5MjA=", oauth2ClientId: "1" };
+    if (this.serviceAccounts.has(email))
+      throw new GoogleApiError(
+        409,
+        `Service account ${body.accountId} already exists within project projects/${this.project}.`,
+      );
+    const sa = {
+      name: `projects/${this.project}/serviceAccounts/${email}`,
+      projectId: this.project,
+      uniqueId: String(100000000000000000000n + this.nextId++),
+      email,
+      displayName: body.serviceAccount?.displayName ?? "",
+      description: body.serviceAccount?.description,
+      etag: "MDEwMjE5MjA=",
+      oauth2ClientId: "1",
+    };
     this.serviceAccounts.set(email, sa);
     return sa;
   }
 
   private checkResource(resource: string) {
-    if (resource !== this.project) throw new GoogleApiError(403, `The caller does not have permission`, "PERMISSION_DENIED");
+    if (resource !== this.project)
+      throw new GoogleApiError(403, `The caller does not have permission`, "PERMISSION_DENIED");
   }
 
   /** setIamPolicy is a read-modify-write guarded by the etag (https://cloud.google.com/iam/docs/policies#etag). */
   private setIamPolicy(resource: string, body: Obj): Obj {
     this.checkResource(resource);
     const next = body.policy ?? {};
-    if (next.etag !== this.policy.etag) throw new GoogleApiError(409, "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.", "ABORTED");
+    if (next.etag !== this.policy.etag)
+      throw new GoogleApiError(
+        409,
+        "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.",
+        "ABORTED",
+      );
     for (const b of next.bindings ?? []) {
       for (const m of b.members ?? []) {
         const sa = /^serviceAccount:(.+)$/.exec(m)?.[1];

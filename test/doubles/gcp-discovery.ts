@@ -51,11 +51,28 @@ interface Doc {
 
 /** A 400/404/409 the way Google's APIs answer it (google.rpc.Status in an `error` envelope). */
 export class GoogleApiError extends Error {
-  constructor(readonly code: number, message: string, readonly status = code === 404 ? "NOT_FOUND" : code === 409 ? "ALREADY_EXISTS" : "INVALID_ARGUMENT") {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status = code === 404 ? "NOT_FOUND" : code === 409 ? "ALREADY_EXISTS" : "INVALID_ARGUMENT",
+  ) {
     super(message);
   }
   body() {
-    return { error: { code: this.code, message: this.message, status: this.status, errors: [{ message: this.message, domain: "global", reason: this.code === 404 ? "notFound" : this.code === 409 ? "alreadyExists" : "invalid" }] } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        status: this.status,
+        errors: [
+          {
+            message: this.message,
+            domain: "global",
+            reason: this.code === 404 ? "notFound" : this.code === 409 ? "alreadyExists" : "invalid",
+          },
+        ],
+      },
+    };
   }
 }
 
@@ -102,7 +119,13 @@ export class DiscoveryApi {
       for (const [k, v] of query) if (!(k in params)) params[k] = v;
       return { method: r.method, params };
     }
-    throw refusal ?? new GoogleApiError(404, `The requested URL ${urlPath} was not found on this server (no ${verb} method of ${this.doc.name}).`);
+    throw (
+      refusal ??
+      new GoogleApiError(
+        404,
+        `The requested URL ${urlPath} was not found on this server (no ${verb} method of ${this.doc.name}).`,
+      )
+    );
   }
 
   private checkQuery(method: Method, query: URLSearchParams) {
@@ -110,21 +133,32 @@ export class DiscoveryApi {
     for (const [name, v] of query) {
       if (["alt", "fields", "prettyPrint", "key", "quotaUser", "$.xgafv"].includes(name)) continue;
       const def = defs[name];
-      if (!def || def.location !== "query") throw new GoogleApiError(400, `Invalid JSON payload received. Unknown name "${name}": Cannot bind query parameter.`);
-      if (def.enum && !def.enum.includes(v)) throw new GoogleApiError(400, `Invalid value at '${name}' (${def.type}), "${v}"`);
+      if (!def || def.location !== "query")
+        throw new GoogleApiError(
+          400,
+          `Invalid JSON payload received. Unknown name "${name}": Cannot bind query parameter.`,
+        );
+      if (def.enum && !def.enum.includes(v))
+        throw new GoogleApiError(400, `Invalid value at '${name}' (${def.type}), "${v}"`);
     }
     for (const [name, def] of Object.entries(defs)) {
-      if (def.required && def.location === "query" && !query.has(name)) throw new GoogleApiError(400, `Required parameter '${name}' is missing.`);
+      if (def.required && def.location === "query" && !query.has(name))
+        throw new GoogleApiError(400, `Required parameter '${name}' is missing.`);
     }
   }
 
   /** Checks `body` against the method's request schema; throws the service's 400 on the first fault. */
   checkBody(method: Method, body: unknown): void {
     if (!method.request) {
-      if (body !== undefined && body !== null && Object.keys(body as object).length) throw new GoogleApiError(400, `Method ${method.id} takes no request body.`);
+      if (body !== undefined && body !== null && Object.keys(body as object).length)
+        throw new GoogleApiError(400, `Method ${method.id} takes no request body.`);
       return;
     }
-    if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) throw new GoogleApiError(400, `Invalid JSON payload received: ${method.id} needs a ${method.request.$ref} object.`);
+    if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body))
+      throw new GoogleApiError(
+        400,
+        `Invalid JSON payload received: ${method.id} needs a ${method.request.$ref} object.`,
+      );
     this.checkValue({ $ref: method.request.$ref }, body, "resource", method.id);
   }
 
@@ -136,7 +170,8 @@ export class DiscoveryApi {
 
   private checkValue(s: Schema, v: unknown, at: string, methodId: string): void {
     if (s.$ref) s = this.schema(s.$ref);
-    const bad = (why: string) => new GoogleApiError(400, `Invalid value for field '${at}': ${JSON.stringify(v)}. ${why}`);
+    const bad = (why: string) =>
+      new GoogleApiError(400, `Invalid value for field '${at}': ${JSON.stringify(v)}. ${why}`);
     switch (s.type) {
       case "string": {
         const intLike = s.format === "int64" || s.format === "uint64";
@@ -170,13 +205,18 @@ export class DiscoveryApi {
         const props = s.properties ?? {};
         for (const [k, x] of Object.entries(o)) {
           const p = props[k];
-          if (!p) throw new GoogleApiError(400, `Invalid JSON payload received. Unknown name "${k}" at '${at}': Cannot find field.`);
+          if (!p)
+            throw new GoogleApiError(
+              400,
+              `Invalid JSON payload received. Unknown name "${k}" at '${at}': Cannot find field.`,
+            );
           if (x === null) continue;
           this.checkValue(p, x, `${at}.${k}`, methodId);
         }
         for (const [k, p] of Object.entries(props)) {
           const required = p.annotations?.required?.includes(methodId) || /^Required\./.test(p.description ?? "");
-          if (required && (o[k] === undefined || o[k] === "")) throw new GoogleApiError(400, `Required field '${at}.${k}' not specified`);
+          if (required && (o[k] === undefined || o[k] === ""))
+            throw new GoogleApiError(400, `Required field '${at}.${k}' not specified`);
         }
         return;
       }
@@ -207,16 +247,20 @@ function checkDescribedName(description: string | undefined, v: string, bad: (wh
   if (!len) return;
   const [min, max] = [Number(len[1]), Number(len[2])];
   if (v.length < min || v.length > max || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(v)) {
-    throw bad(`Must be ${min}-${max} characters long and match the regular expression [a-z]([-a-z0-9]*[a-z0-9])? (RFC 1035).`);
+    throw bad(
+      `Must be ${min}-${max} characters long and match the regular expression [a-z]([-a-z0-9]*[a-z0-9])? (RFC 1035).`,
+    );
   }
 }
 
 /** A method's path as a regular expression: `{name}` is one segment, `{+name}` may span several. */
 function compile(method: Method) {
   const names: string[] = [];
-  const re = method.path.replace(/[.*?^$()|[\]\\]/g, "\\$&").replace(/\{(\+?)([A-Za-z0-9_]+)\}/g, (_, plus: string, name: string) => {
-    names.push(name);
-    return plus ? "(.+?)" : "([^/]+?)";
-  });
+  const re = method.path
+    .replace(/[.*?^$()|[\]\\]/g, "\\$&")
+    .replace(/\{(\+?)([A-Za-z0-9_]+)\}/g, (_, plus: string, name: string) => {
+      names.push(name);
+      return plus ? "(.+?)" : "([^/]+?)";
+    });
   return { method, re: new RegExp(`^${re}$`), names };
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cloudStack, type CloudStack } from "./cloud";
-import { engineSkipReason, fleet, stackState, type CliResult } from "./harness";
+import { engineSkipReason, stackState, type CliResult } from "./harness";
 
 /**
  * The burst area end to end on the real engine: the `fleet` CLI, the Pulumi engine and its Node.js
@@ -18,11 +18,7 @@ const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip },
 
 describe("burst on the real engine and a GCP double", { timeout: 900_000 }, () => {
   let c: CloudStack;
-  const run = async (args: string[], expect: number | "any" = 0): Promise<CliResult> => {
-    const r = await fleet(["--stack", c.stack, ...args], c.env);
-    if (expect !== "any") assert.equal(r.code, expect, `fleet ${args.join(" ")} -> ${r.code}\n${r.stdout}\n${r.stderr}`);
-    return r;
-  };
+  const run = (args: string[], expect: number | "any" = 0): Promise<CliResult> => c.run(args, expect);
   /** A signals file: memory at `mem` % for the last three samples, a fresh price, nothing spent. */
   const signalsFile = (mem: number): string => {
     const at = Date.now();

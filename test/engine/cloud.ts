@@ -7,7 +7,8 @@ import { gzipSync } from "node:zlib";
 import { stringify } from "yaml";
 import { GcpCloud } from "../doubles/gcp-cloud";
 import { REPO } from "../helpers";
-import { engineEnv } from "./harness";
+import assert from "node:assert/strict";
+import { engineEnv, fleet, type CliResult } from "./harness";
 
 export const PLUGINS_BIN = path.join(REPO, "test", "engine", "plugins", "bin");
 
@@ -17,6 +18,8 @@ export interface CloudStack {
   env: Record<string, string>;
   gcp: GcpCloud;
   stateDir: string;
+  /** Runs `fleet --stack <stack> ...args` and asserts its exit code (unless "any"). */
+  run(args: string[], expect?: number | "any"): Promise<CliResult>;
   /** Writes Pulumi.<stack>.yaml with this policy (journal and prices in the scratch directory) and extra config. */
   writeStack(policy: Record<string, unknown>, extra?: Record<string, unknown>): void;
   cleanup(): Promise<void>;
@@ -50,6 +53,11 @@ export async function cloudStack(name: string, spotHourUsd = 0.053584): Promise<
     env,
     gcp,
     stateDir,
+    async run(args, expect = 0) {
+      const r = await fleet(["--stack", stack, ...args], env);
+      if (expect !== "any") assert.equal(r.code, expect, `fleet ${args.join(" ")} -> ${r.code}\n${r.stdout}\n${r.stderr}`);
+      return r;
+    },
     writeStack(policy, extra = {}) {
       const full = { journal: { path: path.join(dir, "journal.db") }, ...policy, signals: { pricesFile: prices, ...((policy.signals as object) ?? {}) } };
       fs.writeFileSync(stackFile, stringify({ config: { "gcp:project": gcp.project, "gcp:region": "us-central1", "fleet:policy": full, ...extra } }));

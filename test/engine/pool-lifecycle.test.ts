@@ -1,7 +1,7 @@
 import { describe, test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { cloudStack, type CloudStack } from "./cloud";
-import { engineSkipReason, fleet, stackState, type CliResult } from "./harness";
+import { engineSkipReason, stackState, type CliResult } from "./harness";
 
 /**
  * The pool area (GCP) end to end on the real engine: the first reconcile places the instance in the
@@ -13,11 +13,7 @@ const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip },
 
 describe("pool (gcp) on the real engine and a GCP double", { timeout: 900_000 }, () => {
   let c: CloudStack;
-  const run = async (args: string[], expect: number | "any" = 0): Promise<CliResult> => {
-    const r = await fleet(["--stack", c.stack, ...args], c.env);
-    if (expect !== "any") assert.equal(r.code, expect, `fleet ${args.join(" ")} -> ${r.code}\n${r.stdout}\n${r.stderr}`);
-    return r;
-  };
+  const run = (args: string[], expect: number | "any" = 0): Promise<CliResult> => c.run(args, expect);
   const names = () => c.gcp.instances().map((vm) => `${vm.name}:${vm.status}`).sort();
 
   before(async () => {

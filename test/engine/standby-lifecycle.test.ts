@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { sampleCpuOffers, sampleOffers, VastDouble } from "../doubles/vast-api";
 import { cloudStack, type CloudStack } from "./cloud";
-import { engineSkipReason, fleet, stackState, waitFor, type CliResult } from "./harness";
+import { engineSkipReason, stackState, waitFor, type CliResult } from "./harness";
 import { removeMountPoints, SandboxHost, sandboxSkipReason } from "./sandbox-host";
 
 /**
@@ -21,11 +21,7 @@ describe("standby (Vast target) on the real engine, with sandboxed GPU and stand
   let c: CloudStack;
   let vast: VastDouble;
   const hosts = new Map<number, SandboxHost>();
-  const run = async (args: string[], expect: number | "any" = 0): Promise<CliResult> => {
-    const r = await fleet(["--stack", c.stack, ...args], c.env);
-    if (expect !== "any") assert.equal(r.code, expect, `fleet ${args.join(" ")} -> ${r.code}\n${r.stdout}\n${r.stderr}`);
-    return r;
-  };
+  const run = (args: string[], expect: number | "any" = 0): Promise<CliResult> => c.run(args, expect);
   const byRole = (role: "gpu" | "standby") => vast.instances.filter((i) => (role === "standby") === /standby/.test(i.label ?? ""));
   const hostOf = (inst: { id: number }) => hosts.get(inst.id)!;
   const types = () => stackState(c.stack, c.env).resources.map((r) => r.type);

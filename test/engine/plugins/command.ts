@@ -25,7 +25,8 @@ interface Connection {
 /** ssh's exit status when it could not connect (a remote command may exit with it too). */
 const SSH_CONNECT_FAILED = 255;
 /** What ssh says when the dial itself failed (before any command ran). */
-const DIAL_ERROR = /Connection refused|Connection timed out|timed out during banner|No route to host|Could not resolve|Connection closed by|Connection reset|kex_exchange_identification|Permission denied|Host key verification failed|Network is unreachable/;
+const DIAL_ERROR =
+  /Connection refused|Connection timed out|timed out during banner|No route to host|Could not resolve|Connection closed by|Connection reset|kex_exchange_identification|Permission denied|Host key verification failed|Network is unreachable/;
 
 function ssh(conn: Connection, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cmd-"));
@@ -35,11 +36,24 @@ function ssh(conn: Connection, command: string): Promise<{ code: number; stdout:
   const hostField = (conn.port ?? 22) === 22 ? conn.host : `[${conn.host}]:${conn.port}`;
   if (conn.hostKey) fs.writeFileSync(known, `${hostField} ${conn.hostKey.trim()}\n`);
   const args = [
-    "-F", "/dev/null", "-i", key, "-p", String(conn.port ?? 22),
-    "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", `ConnectTimeout=${conn.perDialTimeout ?? 15}`,
-    "-o", conn.hostKey ? "StrictHostKeyChecking=yes" : "StrictHostKeyChecking=no",
-    "-o", `UserKnownHostsFile=${conn.hostKey ? known : "/dev/null"}`,
-    `${conn.user ?? "root"}@${conn.host}`, command,
+    "-F",
+    "/dev/null",
+    "-i",
+    key,
+    "-p",
+    String(conn.port ?? 22),
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    `ConnectTimeout=${conn.perDialTimeout ?? 15}`,
+    "-o",
+    conn.hostKey ? "StrictHostKeyChecking=yes" : "StrictHostKeyChecking=no",
+    "-o",
+    `UserKnownHostsFile=${conn.hostKey ? known : "/dev/null"}`,
+    `${conn.user ?? "root"}@${conn.host}`,
+    command,
   ];
   return new Promise((resolve) => {
     const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -61,8 +75,12 @@ async function run(conn: Connection, command: string): Promise<{ stdout: string;
     const r = await ssh(conn, command);
     if (r.code === 0) return r;
     // 255 is also what a remote command may exit with: only ssh's own connection errors are dials.
-    if (r.code !== SSH_CONNECT_FAILED || !DIAL_ERROR.test(r.stderr)) throw new Error(`Process exited with status ${r.code}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`);
-    if (limit !== -1 && dial >= limit) throw new Error(`Unable to dial ${conn.host}:${conn.port ?? 22} after ${dial} attempts: ${r.stderr.trim()}`);
+    if (r.code !== SSH_CONNECT_FAILED || !DIAL_ERROR.test(r.stderr))
+      throw new Error(
+        `Process exited with status ${r.code}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`,
+      );
+    if (limit !== -1 && dial >= limit)
+      throw new Error(`Unable to dial ${conn.host}:${conn.port ?? 22} after ${dial} attempts: ${r.stderr.trim()}`);
     await new Promise((res) => setTimeout(res, Math.min(1000 * dial, 5000)));
   }
 }
@@ -72,7 +90,8 @@ const FIELDS = ["connection", "create", "update", "delete", "triggers", "environ
 const commandProvider: provider.Provider = {
   version: "1.2.1",
   async check(urn, _olds, news) {
-    if (typeOf(urn) !== "command:remote:Command") throw new Error(`the test command plugin does not serve ${typeOf(urn)}`);
+    if (typeOf(urn) !== "command:remote:Command")
+      throw new Error(`the test command plugin does not serve ${typeOf(urn)}`);
     return { inputs: news };
   },
   async diff(_id, _urn, olds, news) {

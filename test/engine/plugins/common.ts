@@ -25,7 +25,12 @@ export function plain<T = any>(v: T): T {
 /** `v` without undefined members (a protobuf Struct has no undefined: fromJavaScript throws). */
 export function defined<T>(v: T): T {
   if (Array.isArray(v)) return v.map(defined) as T;
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, defined(x)])) as T;
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => [k, defined(x)]),
+    ) as T;
   return v;
 }
 
@@ -39,7 +44,11 @@ export function hasUnknown(v: unknown): boolean {
 
 /** Deep equality of two plain values, with undefined, null, [] and {} alike (the bridge's empty). */
 export function same(a: unknown, b: unknown): boolean {
-  const empty = (x: unknown) => x === undefined || x === null || (Array.isArray(x) && x.length === 0) || (typeof x === "object" && x !== null && Object.keys(x).length === 0);
+  const empty = (x: unknown) =>
+    x === undefined ||
+    x === null ||
+    (Array.isArray(x) && x.length === 0) ||
+    (typeof x === "object" && x !== null && Object.keys(x).length === 0);
   if (empty(a) && empty(b)) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
   if (a && b && typeof a === "object" && typeof b === "object") {
@@ -62,7 +71,9 @@ export function at(o: Props | undefined, dotted: string): unknown {
 function asConfigured(old: unknown, neu: unknown, isMap: boolean): unknown {
   if (isMap || !neu || typeof neu !== "object" || !old || typeof old !== "object") return old;
   if (Array.isArray(neu)) return Array.isArray(old) ? old.map((x, i) => asConfigured(x, neu[i], false)) : old;
-  return Object.fromEntries(Object.keys(neu).map((k) => [k, asConfigured((old as Props)[k], (neu as Props)[k], false)]));
+  return Object.fromEntries(
+    Object.keys(neu).map((k) => [k, asConfigured((old as Props)[k], (neu as Props)[k], false)]),
+  );
 }
 
 /**
@@ -71,10 +82,17 @@ function asConfigured(old: unknown, neu: unknown, isMap: boolean): unknown {
  * `fields` are the inputs the resource reads, `maps` those compared whole; unknown new values count
  * as changed. `olds` are the resource's recorded outputs (what the Node provider server passes).
  */
-export function diffByRules(olds: Props, news: Props, fields: string[], forceNew: string[], maps: string[] = ["labels", "metadata"]): provider.DiffResult {
+export function diffByRules(
+  olds: Props,
+  news: Props,
+  fields: string[],
+  forceNew: string[],
+  maps: string[] = ["labels", "metadata"],
+): provider.DiffResult {
   const o = plain(olds);
   const n = plain(news);
-  const differs = (f: string) => hasUnknown(at(n, f)) || !same(asConfigured(at(o, f), at(n, f), maps.includes(f)), at(n, f));
+  const differs = (f: string) =>
+    hasUnknown(at(n, f)) || !same(asConfigured(at(o, f), at(n, f), maps.includes(f)), at(n, f));
   const changed = fields.filter(differs);
   return { changes: changed.length > 0, replaces: forceNew.filter(differs), deleteBeforeReplace: false };
 }

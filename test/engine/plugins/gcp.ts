@@ -18,7 +18,12 @@ const ATTRIBUTION = { "goog-pulumi-provisioned": "true" };
 
 class NotFound extends Error {}
 
-async function call(api: "compute/v1" | "iam/v1" | "crm/v1", verb: string, rel: string, body?: unknown): Promise<Props> {
+async function call(
+  api: "compute/v1" | "iam/v1" | "crm/v1",
+  verb: string,
+  rel: string,
+  body?: unknown,
+): Promise<Props> {
   const res = await fetch(`${BASE}${api}/${rel}`, {
     method: verb,
     headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
@@ -28,7 +33,10 @@ async function call(api: "compute/v1" | "iam/v1" | "crm/v1", verb: string, rel: 
   const json = text ? JSON.parse(text) : {};
   if (res.status === 404) throw new NotFound(json.error?.message ?? "not found");
   // The Go client's error text: "googleapi: Error 400: <message>, <reason>".
-  if (!res.ok) throw new Error(`googleapi: Error ${res.status}: ${json.error?.message}, ${json.error?.errors?.[0]?.reason ?? json.error?.status}`);
+  if (!res.ok)
+    throw new Error(
+      `googleapi: Error ${res.status}: ${json.error?.message}, ${json.error?.errors?.[0]?.reason ?? json.error?.status}`,
+    );
   return json;
 }
 
@@ -60,8 +68,21 @@ function networkLink(project: string, network?: string): string {
 // ---- compute.Instance ------------------------------------------------------------------------
 
 const INSTANCE_FIELDS = [
-  "name", "zone", "project", "machineType", "bootDisk", "attachedDisks", "networkInterfaces", "scheduling",
-  "serviceAccount", "labels", "metadata", "metadataStartupScript", "tags", "description", "hostname",
+  "name",
+  "zone",
+  "project",
+  "machineType",
+  "bootDisk",
+  "attachedDisks",
+  "networkInterfaces",
+  "scheduling",
+  "serviceAccount",
+  "labels",
+  "metadata",
+  "metadataStartupScript",
+  "tags",
+  "description",
+  "hostname",
 ];
 /**
  * ForceNew in resource_compute_instance.go: name, zone, project, boot_disk (all of it),
@@ -71,8 +92,17 @@ const INSTANCE_FIELDS = [
  * the other scheduling fields, service_account, attached_disk.
  */
 const INSTANCE_FORCE_NEW = [
-  "name", "zone", "project", "bootDisk", "networkInterfaces", "metadataStartupScript", "description", "hostname",
-  "scheduling.preemptible", "scheduling.provisioningModel", "scheduling.maxRunDuration",
+  "name",
+  "zone",
+  "project",
+  "bootDisk",
+  "networkInterfaces",
+  "metadataStartupScript",
+  "description",
+  "hostname",
+  "scheduling.preemptible",
+  "scheduling.provisioningModel",
+  "scheduling.maxRunDuration",
 ];
 
 function instanceScheduling(s: Props | undefined): Props | undefined {
@@ -84,14 +114,19 @@ function instanceScheduling(s: Props | undefined): Props | undefined {
     provisioningModel: s.provisioningModel,
     instanceTerminationAction: s.instanceTerminationAction,
   };
-  if (s.maxRunDuration) out.maxRunDuration = { seconds: String(s.maxRunDuration.seconds), ...(s.maxRunDuration.nanos ? { nanos: s.maxRunDuration.nanos } : {}) };
+  if (s.maxRunDuration)
+    out.maxRunDuration = {
+      seconds: String(s.maxRunDuration.seconds),
+      ...(s.maxRunDuration.nanos ? { nanos: s.maxRunDuration.nanos } : {}),
+    };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
 function instanceMetadata(i: Props): Props {
   const items = Object.entries(i.metadata ?? {}).map(([key, value]) => ({ key, value: String(value) }));
   if (i.metadataStartupScript !== undefined) {
-    if (i.metadata?.["startup-script"] !== undefined) throw new Error("Cannot provide both metadata_startup_script and metadata.startup-script.");
+    if (i.metadata?.["startup-script"] !== undefined)
+      throw new Error("Cannot provide both metadata_startup_script and metadata.startup-script.");
     items.push({ key: "startup-script", value: i.metadataStartupScript });
   }
   return { items };
@@ -101,24 +136,37 @@ function instanceMetadata(i: Props): Props {
 function expandInstance(i: Props, project: string): Props {
   const zone = i.zone;
   const boot = i.bootDisk ?? {};
-  const disks: Props[] = [{
-    boot: true,
-    autoDelete: boot.autoDelete ?? true,
-    ...(boot.deviceName ? { deviceName: boot.deviceName } : {}),
-    initializeParams: {
-      ...(boot.initializeParams?.image ? { sourceImage: imageLink(boot.initializeParams.image) } : {}),
-      ...(boot.initializeParams?.size ? { diskSizeGb: String(boot.initializeParams.size) } : {}),
+  const disks: Props[] = [
+    {
+      boot: true,
+      autoDelete: boot.autoDelete ?? true,
+      ...(boot.deviceName ? { deviceName: boot.deviceName } : {}),
+      initializeParams: {
+        ...(boot.initializeParams?.image ? { sourceImage: imageLink(boot.initializeParams.image) } : {}),
+        ...(boot.initializeParams?.size ? { diskSizeGb: String(boot.initializeParams.size) } : {}),
+      },
     },
-  }];
-  for (const d of i.attachedDisks ?? []) disks.push({ source: d.source, ...(d.deviceName ? { deviceName: d.deviceName } : {}), mode: d.mode ?? "READ_WRITE" });
+  ];
+  for (const d of i.attachedDisks ?? [])
+    disks.push({
+      source: d.source,
+      ...(d.deviceName ? { deviceName: d.deviceName } : {}),
+      mode: d.mode ?? "READ_WRITE",
+    });
   const body: Props = {
     name: i.name,
-    machineType: /^(https:|projects\/|zones\/)/.test(i.machineType) ? i.machineType : `projects/${project}/zones/${zone}/machineTypes/${i.machineType}`,
+    machineType: /^(https:|projects\/|zones\/)/.test(i.machineType)
+      ? i.machineType
+      : `projects/${project}/zones/${zone}/machineTypes/${i.machineType}`,
     disks,
     networkInterfaces: (i.networkInterfaces ?? []).map((n: Props) => ({
       network: networkLink(project, n.network),
       ...(n.subnetwork ? { subnetwork: n.subnetwork } : {}),
-      accessConfigs: (n.accessConfigs ?? []).map((a: Props) => ({ type: "ONE_TO_ONE_NAT", ...(a.natIp ? { natIP: a.natIp } : {}), ...(a.networkTier ? { networkTier: a.networkTier } : {}) })),
+      accessConfigs: (n.accessConfigs ?? []).map((a: Props) => ({
+        type: "ONE_TO_ONE_NAT",
+        ...(a.natIp ? { natIP: a.natIp } : {}),
+        ...(a.networkTier ? { networkTier: a.networkTier } : {}),
+      })),
     })),
     metadata: instanceMetadata(i),
     labels: { ...(i.labels ?? {}), ...ATTRIBUTION },
@@ -127,7 +175,8 @@ function expandInstance(i: Props, project: string): Props {
   };
   const scheduling = instanceScheduling(i.scheduling);
   if (scheduling) body.scheduling = scheduling;
-  if (i.serviceAccount) body.serviceAccounts = [{ email: i.serviceAccount.email, scopes: i.serviceAccount.scopes ?? [] }];
+  if (i.serviceAccount)
+    body.serviceAccounts = [{ email: i.serviceAccount.email, scopes: i.serviceAccount.scopes ?? [] }];
   if (i.tags?.length) body.tags = { items: i.tags };
   if (i.description) body.description = i.description;
   return body;
@@ -162,16 +211,40 @@ function flattenInstance(inputs: Props, vm: Props, project: string): Props {
     metadataFingerprint: vm.metadata?.fingerprint,
     tags: vm.tags?.items ?? [],
     tagsFingerprint: vm.tags?.fingerprint,
-    bootDisk: { ...(inputs.bootDisk ?? {}), source: boot.source, deviceName: boot.deviceName, autoDelete: boot.autoDelete },
-    attachedDisks: (vm.disks ?? []).filter((d: Props) => !d.boot).map((d: Props) => ({ source: d.source.replace(/^https:\/\/www\.googleapis\.com\/compute\/v1\//, ""), deviceName: d.deviceName, mode: d.mode })),
+    bootDisk: {
+      ...(inputs.bootDisk ?? {}),
+      source: boot.source,
+      deviceName: boot.deviceName,
+      autoDelete: boot.autoDelete,
+    },
+    attachedDisks: (vm.disks ?? [])
+      .filter((d: Props) => !d.boot)
+      .map((d: Props) => ({
+        source: d.source.replace(/^https:\/\/www\.googleapis\.com\/compute\/v1\//, ""),
+        deviceName: d.deviceName,
+        mode: d.mode,
+      })),
     networkInterfaces: (vm.networkInterfaces ?? []).map((n: Props, idx: number) => ({
       ...(inputs.networkInterfaces?.[idx] ?? {}),
       name: n.name,
       networkIp: n.networkIP,
       accessConfigs: (n.accessConfigs ?? []).map((a: Props) => ({ natIp: a.natIP, networkTier: a.networkTier })),
     })),
-    scheduling: inputs.scheduling ? { ...inputs.scheduling, ...pick(vm.scheduling, ["automaticRestart", "onHostMaintenance", "preemptible", "provisioningModel", "instanceTerminationAction"]) } : undefined,
-    serviceAccount: vm.serviceAccounts?.[0] ? { email: vm.serviceAccounts[0].email, scopes: vm.serviceAccounts[0].scopes } : undefined,
+    scheduling: inputs.scheduling
+      ? {
+          ...inputs.scheduling,
+          ...pick(vm.scheduling, [
+            "automaticRestart",
+            "onHostMaintenance",
+            "preemptible",
+            "provisioningModel",
+            "instanceTerminationAction",
+          ]),
+        }
+      : undefined,
+    serviceAccount: vm.serviceAccounts?.[0]
+      ? { email: vm.serviceAccounts[0].email, scopes: vm.serviceAccounts[0].scopes }
+      : undefined,
   };
 }
 
@@ -186,20 +259,39 @@ function instanceRel(project: string, zone: string, name: string) {
 async function updateInstance(id: string, olds: Props, news: Props): Promise<void> {
   const rel = id;
   const changed = (f: string) => JSON.stringify(olds[f] ?? null) !== JSON.stringify(news[f] ?? null);
-  let vm = await call("compute/v1", "GET", rel);
-  if (changed("labels")) await call("compute/v1", "POST", `${rel}/setLabels`, { labels: { ...(news.labels ?? {}), ...ATTRIBUTION }, labelFingerprint: vm.labelFingerprint });
-  if (changed("metadata")) await call("compute/v1", "POST", `${rel}/setMetadata`, { ...instanceMetadata(news), fingerprint: vm.metadata.fingerprint });
-  if (changed("tags")) await call("compute/v1", "POST", `${rel}/setTags`, { items: news.tags ?? [], fingerprint: vm.tags.fingerprint });
-  if (changed("scheduling")) await call("compute/v1", "POST", `${rel}/setScheduling`, instanceScheduling(news.scheduling));
+  const vm = await call("compute/v1", "GET", rel);
+  if (changed("labels"))
+    await call("compute/v1", "POST", `${rel}/setLabels`, {
+      labels: { ...(news.labels ?? {}), ...ATTRIBUTION },
+      labelFingerprint: vm.labelFingerprint,
+    });
+  if (changed("metadata"))
+    await call("compute/v1", "POST", `${rel}/setMetadata`, {
+      ...instanceMetadata(news),
+      fingerprint: vm.metadata.fingerprint,
+    });
+  if (changed("tags"))
+    await call("compute/v1", "POST", `${rel}/setTags`, { items: news.tags ?? [], fingerprint: vm.tags.fingerprint });
+  if (changed("scheduling"))
+    await call("compute/v1", "POST", `${rel}/setScheduling`, instanceScheduling(news.scheduling));
   if (changed("machineType") || changed("serviceAccount")) {
     // Both need a stopped VM: refused unless allow_stopping_for_update (the bridge's message).
-    if (!news.allowStoppingForUpdate) throw new Error("Changing the machine_type, min_cpu_platform, service_account, enable_display, shielded_instance_config, scheduling.node_affinities or network_interface.[#d].(network/subnetwork/subnetwork_project) or advanced_machine_features on a started instance requires stopping it. To acknowledge this, please set allow_stopping_for_update = true in your config. You can also stop it by setting desired_status = \"TERMINATED\", but the instance will not be restarted after the update.");
+    if (!news.allowStoppingForUpdate)
+      throw new Error(
+        'Changing the machine_type, min_cpu_platform, service_account, enable_display, shielded_instance_config, scheduling.node_affinities or network_interface.[#d].(network/subnetwork/subnetwork_project) or advanced_machine_features on a started instance requires stopping it. To acknowledge this, please set allow_stopping_for_update = true in your config. You can also stop it by setting desired_status = "TERMINATED", but the instance will not be restarted after the update.',
+      );
     await call("compute/v1", "POST", `${rel}/stop`);
-    if (changed("machineType")) await call("compute/v1", "POST", `${rel}/setMachineType`, { machineType: `zones/${news.zone}/machineTypes/${news.machineType}` });
-    if (changed("serviceAccount")) await call("compute/v1", "POST", `${rel}/setServiceAccount`, { email: news.serviceAccount?.email, scopes: news.serviceAccount?.scopes ?? [] });
+    if (changed("machineType"))
+      await call("compute/v1", "POST", `${rel}/setMachineType`, {
+        machineType: `zones/${news.zone}/machineTypes/${news.machineType}`,
+      });
+    if (changed("serviceAccount"))
+      await call("compute/v1", "POST", `${rel}/setServiceAccount`, {
+        email: news.serviceAccount?.email,
+        scopes: news.serviceAccount?.scopes ?? [],
+      });
     await call("compute/v1", "POST", `${rel}/start`);
   }
-  vm = await call("compute/v1", "GET", rel);
 }
 
 // ---- the provider ----------------------------------------------------------------------------
@@ -260,8 +352,13 @@ const KINDS: Record<string, Kind> = {
     },
     async update(id, olds, news) {
       const d = await call("compute/v1", "GET", id);
-      if (Number(news.size) !== Number(olds.size)) await call("compute/v1", "POST", `${id}/resize`, { sizeGb: String(news.size) });
-      if (JSON.stringify(olds.labels ?? {}) !== JSON.stringify(news.labels ?? {})) await call("compute/v1", "POST", `${id}/setLabels`, { labels: { ...(news.labels ?? {}), ...ATTRIBUTION }, labelFingerprint: d.labelFingerprint });
+      if (Number(news.size) !== Number(olds.size))
+        await call("compute/v1", "POST", `${id}/resize`, { sizeGb: String(news.size) });
+      if (JSON.stringify(olds.labels ?? {}) !== JSON.stringify(news.labels ?? {}))
+        await call("compute/v1", "POST", `${id}/setLabels`, {
+          labels: { ...(news.labels ?? {}), ...ATTRIBUTION },
+          labelFingerprint: d.labelFingerprint,
+        });
     },
     async delete(id) {
       await call("compute/v1", "DELETE", id);
@@ -281,7 +378,14 @@ const KINDS: Record<string, Kind> = {
     async read(id, i) {
       const fw = await readOrGone("compute/v1", id);
       if (!fw) return undefined;
-      return { ...i, name: fw.name, direction: fw.direction, sourceRanges: fw.sourceRanges ?? [], targetTags: fw.targetTags ?? [], allows: (fw.allowed ?? []).map((a: Props) => ({ protocol: a.IPProtocol, ports: a.ports ?? [] })) };
+      return {
+        ...i,
+        name: fw.name,
+        direction: fw.direction,
+        sourceRanges: fw.sourceRanges ?? [],
+        targetTags: fw.targetTags ?? [],
+        allows: (fw.allowed ?? []).map((a: Props) => ({ protocol: a.IPProtocol, ports: a.ports ?? [] })),
+      };
     },
     async update(id, _olds, news) {
       const { name: _n, network: _w, direction: _d, ...patch } = expandFirewall(news, withProject(news));
@@ -298,7 +402,10 @@ const KINDS: Record<string, Kind> = {
     forceNew: ["accountId", "project"],
     async create(i) {
       const project = withProject(i);
-      const sa = await call("iam/v1", "POST", `projects/${project}/serviceAccounts`, { accountId: i.accountId, serviceAccount: { displayName: i.displayName, description: i.description } });
+      const sa = await call("iam/v1", "POST", `projects/${project}/serviceAccounts`, {
+        accountId: i.accountId,
+        serviceAccount: { displayName: i.displayName, description: i.description },
+      });
       return { id: sa.name, outs: flattenAccount(i, sa) };
     },
     async read(id, i) {
@@ -306,7 +413,10 @@ const KINDS: Record<string, Kind> = {
       return sa && flattenAccount(i, sa);
     },
     async update(id, _olds, news) {
-      await call("iam/v1", "PATCH", id, { serviceAccount: { displayName: news.displayName, description: news.description }, updateMask: "displayName,description" });
+      await call("iam/v1", "PATCH", id, {
+        serviceAccount: { displayName: news.displayName, description: news.description },
+        updateMask: "displayName,description",
+      });
     },
     async delete(id) {
       await call("iam/v1", "DELETE", id);
@@ -352,7 +462,9 @@ async function editPolicy(project: string, edit: (bindings: Props[]) => void) {
       const bindings: Props[] = policy.bindings ?? [];
       edit(bindings);
       try {
-        await call("crm/v1", "POST", `projects/${project}:setIamPolicy`, { policy: { ...policy, bindings: bindings.filter((b) => b.members.length) } });
+        await call("crm/v1", "POST", `projects/${project}:setIamPolicy`, {
+          policy: { ...policy, bindings: bindings.filter((b) => b.members.length) },
+        });
         return;
       } catch (e) {
         if (!/Error 409/.test(String(e)) || attempt >= 5) throw e;
@@ -360,13 +472,26 @@ async function editPolicy(project: string, edit: (bindings: Props[]) => void) {
       }
     }
   });
-  policyLocks.set(project, mine.catch(() => {}));
+  policyLocks.set(
+    project,
+    mine.catch(() => {}),
+  );
   await mine;
 }
 
 function flattenDisk(i: Props, d: Props, project: string): Props {
   const userLabels = Object.fromEntries(Object.entries(d.labels ?? {}).filter(([k]) => k in (i.labels ?? {})));
-  return { ...i, project, name: d.name, size: Number(d.sizeGb), labels: userLabels, effectiveLabels: d.labels ?? {}, labelFingerprint: d.labelFingerprint, selfLink: d.selfLink, users: d.users ?? [] };
+  return {
+    ...i,
+    project,
+    name: d.name,
+    size: Number(d.sizeGb),
+    labels: userLabels,
+    effectiveLabels: d.labels ?? {},
+    labelFingerprint: d.labelFingerprint,
+    selfLink: d.selfLink,
+    users: d.users ?? [],
+  };
 }
 
 function expandFirewall(i: Props, project: string): Props {
@@ -382,12 +507,24 @@ function expandFirewall(i: Props, project: string): Props {
 }
 
 function flattenAccount(i: Props, sa: Props): Props {
-  return { ...i, name: sa.name, email: sa.email, uniqueId: sa.uniqueId, project: sa.projectId, member: `serviceAccount:${sa.email}`, displayName: sa.displayName, description: sa.description };
+  return {
+    ...i,
+    name: sa.name,
+    email: sa.email,
+    uniqueId: sa.uniqueId,
+    project: sa.projectId,
+    member: `serviceAccount:${sa.email}`,
+    displayName: sa.displayName,
+    description: sa.description,
+  };
 }
 
 function kindOf(urn: string): Kind {
   const k = KINDS[typeOf(urn)];
-  if (!k) throw new Error(`the test gcp plugin does not serve ${typeOf(urn)} (add it with the rules of its Terraform resource)`);
+  if (!k)
+    throw new Error(
+      `the test gcp plugin does not serve ${typeOf(urn)} (add it with the rules of its Terraform resource)`,
+    );
   return k;
 }
 

@@ -30,8 +30,19 @@ function opensshPrivate(pub: Buffer, seed: Buffer): string {
   const pad: number[] = [];
   for (let i = 1; (priv.length + pad.length) % 8 !== 0; i++) pad.push(i);
   priv = Buffer.concat([priv, Buffer.from(pad)]);
-  const body = Buffer.concat([Buffer.from("openssh-key-v1\0"), str("none"), str("none"), str(""), u32(1), str(sshPublicBlob(pub)), str(priv)]);
-  const lines = body.toString("base64").match(/.{1,70}/g)!.join("\n");
+  const body = Buffer.concat([
+    Buffer.from("openssh-key-v1\0"),
+    str("none"),
+    str("none"),
+    str(""),
+    u32(1),
+    str(sshPublicBlob(pub)),
+    str(priv),
+  ]);
+  const lines = body
+    .toString("base64")
+    .match(/.{1,70}/g)!
+    .join("\n");
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
@@ -57,8 +68,15 @@ export function ed25519(): Record<string, string> {
 const tlsProvider: provider.Provider = {
   version: "5.6.1",
   async check(urn, _olds, news) {
-    if (typeOf(urn) !== "tls:index/privateKey:PrivateKey") throw new Error(`the test tls plugin does not serve ${typeOf(urn)}`);
-    if (news.algorithm !== "ED25519") return { inputs: news, failures: [{ property: "algorithm", reason: "the test tls plugin makes ED25519 keys only (what Fleet declares)" }] };
+    if (typeOf(urn) !== "tls:index/privateKey:PrivateKey")
+      throw new Error(`the test tls plugin does not serve ${typeOf(urn)}`);
+    if (news.algorithm !== "ED25519")
+      return {
+        inputs: news,
+        failures: [
+          { property: "algorithm", reason: "the test tls plugin makes ED25519 keys only (what Fleet declares)" },
+        ],
+      };
     return { inputs: news };
   },
   async diff(_id, _urn, olds, news) {
