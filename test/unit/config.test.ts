@@ -63,3 +63,20 @@ test("config: invalid YAML names the line", () => {
 test("config: an invalid fleet:desired is reported with its path", () => {
   assert.throws(() => parse("config:\n  fleet:desired:\n    burst:\n      vms: [{name: BAD}]\n"), /fleet:desired\.burst\.vms\[0\]\.name: must be a GCE name/);
 });
+
+// Added with the live readers' project (issue 13): gcp:project and journal.retentionDays are input.
+test("config: a bad gcp:project or journal.retentionDays exits 2 naming the field, and plan writes nothing", async () => {
+  const { InputError } = await import("../../reconciler/errors");
+  const parse = (text: string) => () => parseStackConfig({ root: "/x", stack: "s", file: "/x/Pulumi.s.yaml", text, env: {} });
+  assert.throws(parse("config:\n  gcp:project: 'my project; rm -rf'\n"), (e: unknown) => e instanceof InputError && e.exitCode === 2 && /Pulumi\.s\.yaml: gcp:project: must be a GCP project id/.test(e.message));
+  assert.throws(parse("config:\n  fleet:policy:\n    journal:\n      retentionDays: 1\n"), (e: unknown) => e instanceof InputError && /journal\.retentionDays/.test(e.message));
+  assert.equal(parseStackConfig({ root: "/x", stack: "s", file: "/x/Pulumi.s.yaml", text: "config:\n  gcp:project: my-gcp-project\n", env: {} }).gcpProject, "my-gcp-project");
+  const { runFleet, tempProject } = await import("../helpers");
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const dir = tempProject("config:\n  gcp:project: Bad_Project\n");
+  const r = runFleet(["plan", "--stack", "test"], { cwd: dir });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /gcp:project/);
+  assert.equal(fs.existsSync(path.join(dir, ".fleet")), false, "nothing was written");
+});
