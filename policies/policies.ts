@@ -41,6 +41,14 @@ export const noSshFromWorld: ResourceValidationPolicy = {
   validateResource: (args, report) => rules.sshOpenToWorldViolations(res(args)).forEach((v) => report(v)),
 };
 
+export const safeByDefault: ResourceValidationPolicy = {
+  name: "fleet-safe-by-default",
+  description: "GCP VMs are Shielded VMs with OS Login and no project-wide ssh keys; AWS volumes are encrypted, in a security group of Fleet's.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) =>
+    [...rules.gcpHardeningViolations(res(args)), ...rules.awsHardeningViolations(res(args))].forEach((v) => report(v)),
+};
+
 export const maxVmsPerArea: StackValidationPolicy = {
   name: "fleet-max-vms-per-area",
   description: "Each area stays within its number of VMs.",
@@ -71,4 +79,4 @@ export const fleetHourlyCap: StackValidationPolicy = {
   },
 };
 
-export const ALL_POLICIES = [spotOnly, maxHourlyPrice, requiredLabels, noSshFromWorld, maxVmsPerArea, fleetHourlyCap];
+export const ALL_POLICIES = [spotOnly, maxHourlyPrice, requiredLabels, noSshFromWorld, safeByDefault, maxVmsPerArea, fleetHourlyCap];

@@ -1,4 +1,5 @@
 import { LABELS, MANAGED_BY, REQUIRED_LABELS } from "../reconciler/model/labels";
+import { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } from "../reconciler/model/hardening";
 
 /**
  * Fleet's guard rails as pure functions over a resource's type and properties (no @pulumi/policy
@@ -178,6 +179,45 @@ export function sshOpenToWorldViolations(r: Resource): string[] {
     return open ? msg("ingress rule", open) : [];
   }
   return [];
+}
+
+const truthy = (v: unknown) => v === true || String(v).toLowerCase() === "true";
+
+/**
+ * GCP VMs are safe by default (reconciler/model/hardening.ts): a Shielded VM with every protection
+ * on, OS Login on and the project's ssh keys blocked.
+ */
+export function gcpHardeningViolations(r: Resource): string[] {
+  if (r.type !== GCP_INSTANCE) return [];
+  const out: string[] = [];
+  const shielded = r.props.shieldedInstanceConfig ?? {};
+  const off = Object.keys(GCP_SHIELDED_VM).filter((k) => !truthy(shielded[k]));
+  if (off.length) out.push(`shieldedInstanceConfig: ${off.join(", ")} must be true (a Shielded VM)`);
+  const md = r.props.metadata ?? {};
+  for (const [k, v] of Object.entries(GCP_LOGIN_METADATA))
+    if (String(md[k] ?? "").toUpperCase() !== v) out.push(`metadata '${k}' must be '${v}'`);
+  return out;
+}
+
+/**
+ * AWS instances and launch templates: every EBS volume encrypted, and a security group named
+ * (never the VPC's default group, which anyone with EC2 rights in the account may open up).
+ */
+export function awsHardeningViolations(r: Resource): string[] {
+  if (r.type !== AWS_INSTANCE && r.type !== AWS_LAUNCH_TEMPLATE) return [];
+  // An instance launched from a template gets its volumes and groups there; the template is checked.
+  if (r.type === AWS_INSTANCE && r.props.launchTemplate) return [];
+  const out: string[] = [];
+  const volumes: Props[] =
+    r.type === AWS_LAUNCH_TEMPLATE
+      ? ((r.props.blockDeviceMappings ?? []) as Props[]).map((m) => m.ebs).filter(Boolean)
+      : [r.props.rootBlockDevice ?? {}, ...((r.props.ebsBlockDevices ?? []) as Props[])];
+  if (r.type === AWS_LAUNCH_TEMPLATE && volumes.length === 0) out.push("no block device mapping: the root volume is not declared encrypted");
+  if (volumes.some((v) => !truthy(v.encrypted))) out.push("an EBS volume is not encrypted");
+  const nicGroups = ((r.props.networkInterfaces ?? []) as Props[]).flatMap((n) => n.securityGroups ?? []);
+  const groups = [...(r.props.vpcSecurityGroupIds ?? []), ...(r.props.securityGroups ?? []), ...nicGroups];
+  if (groups.length === 0) out.push("no security group of Fleet's: the VPC's default group would apply");
+  return out;
 }
 
 /** Stack: at most N VMs per area (hpc counts its domains). */

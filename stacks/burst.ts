@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as gcp from "@pulumi/gcp";
+import { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } from "../reconciler/model/hardening";
 import * as pulumi from "@pulumi/pulumi";
 import { fleetLabels, type BurstPolicy, type BurstVmSpec } from "../reconciler/model";
 import { renderShellTemplate } from "./template";
@@ -90,7 +91,9 @@ export class BurstPool extends pulumi.ComponentResource {
         // The startup script as metadata, not metadataStartupScript: the provider replaces the VM
         // when that field changes (ForceNew in resource_compute_instance.go), so editing the
         // template would recreate every VM; metadata is updated in place.
+        shieldedInstanceConfig: GCP_SHIELDED_VM,
         metadata: {
+          ...GCP_LOGIN_METADATA,
           "enable-guest-attributes": "TRUE",
           "startup-script": renderShellTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),
         },

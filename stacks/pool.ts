@@ -1,6 +1,7 @@
 import { poolGcpZone, poolInstanceName } from "../reconciler/pool-naming";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
+import { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } from "../reconciler/model/hardening";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS, fleetLabels, type DesiredPool, type PoolPolicy } from "../reconciler/model";
 
@@ -18,11 +19,17 @@ export function poolLabels(p: DesiredPool, owner: string): Record<string, string
   return fleetLabels({ stack: pulumi.getStack(), area: "pool", owner, expiresAt: "never", hourUsd: p.hourUsd, extra });
 }
 
-/** The EventBridge patterns of interruption signals the reconciler reads from the queue. */
-export const INTERRUPTION_EVENT_PATTERN = {
-  source: ["aws.ec2"],
-  "detail-type": ["EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"],
-};
+/**
+ * The EventBridge pattern of the interruption signals the reconciler reads from the queue: this
+ * pool's instance only (the account's other instances send the same events to the default bus).
+ */
+export function interruptionEventPattern(instanceId: string) {
+  return {
+    source: ["aws.ec2"],
+    "detail-type": ["EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"],
+    detail: { "instance-id": [instanceId] },
+  };
+}
 
 /**
  * SpotPool: the one long-running instance of the pool area. AWS: a launch template with one-time
@@ -42,12 +49,33 @@ export class SpotPool extends pulumi.ComponentResource {
     if (p.provider === "aws") {
       if (!args.policy.awsImageId) throw new Error("fleet:policy.pool.awsImageId is required for an AWS pool (an AMI id such as ami-0abcdef1234567890)");
       const provider = new aws.Provider(`${name}-${p.region}`, { region: p.region as aws.Region }, { parent: this });
+      // The root volume is named by the AMI (/dev/xvda on Amazon Linux, /dev/sda1 on Ubuntu and
+      // Debian): a mapping under another name attaches a second, empty volume and leaves root small.
+      const ami = aws.ec2.getAmiOutput(
+        { filters: [{ name: "image-id", values: [args.policy.awsImageId] }], includeDeprecated: true },
+        { parent: this, provider },
+      );
+      const vpcId = args.policy.awsSubnetId
+        ? aws.ec2.getSubnetOutput({ id: args.policy.awsSubnetId }, { parent: this, provider }).vpcId
+        : undefined; // none: the region's default VPC, as EC2 places the instance there
+      // A security group of Fleet's own: nothing comes in (Fleet never connects to the pool
+      // instance), everything may go out; never the VPC's default group, whose rules others edit.
+      const group = new aws.ec2.SecurityGroup(`${name}-sg`, {
+        description: "Fleet pool instance: no inbound traffic",
+        vpcId,
+        egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
+        tags: labels,
+      }, { parent: this, provider });
       const template = new aws.ec2.LaunchTemplate(`${instanceName}-lt`, {
         imageId: args.policy.awsImageId,
         instanceType: p.instanceType,
         instanceMarketOptions: p.market === "spot" ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } } : undefined,
         metadataOptions: { httpTokens: "required" },
-        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: args.policy.diskGb, volumeType: "gp3", deleteOnTermination: "true" } }],
+        vpcSecurityGroupIds: [group.id],
+        blockDeviceMappings: [{
+          deviceName: ami.rootDeviceName,
+          ebs: { volumeSize: args.policy.diskGb, volumeType: "gp3", deleteOnTermination: "true", encrypted: "true" },
+        }],
         tags: labels,
         tagSpecifications: [{ resourceType: "instance", tags: labels }, { resourceType: "volume", tags: labels }],
       }, { parent: this, provider });
@@ -58,7 +86,10 @@ export class SpotPool extends pulumi.ComponentResource {
         tags: labels,
       }, { parent: this, provider });
       const queue = new aws.sqs.Queue(`${name}-interruptions`, { messageRetentionSeconds: 3600, sqsManagedSseEnabled: true, tags: labels }, { parent: this, provider });
-      const rule = new aws.cloudwatch.EventRule(`${name}-interruptions`, { eventPattern: JSON.stringify(INTERRUPTION_EVENT_PATTERN), tags: labels }, { parent: this, provider });
+      const rule = new aws.cloudwatch.EventRule(`${name}-interruptions`, {
+        eventPattern: instance.id.apply((id) => JSON.stringify(interruptionEventPattern(id))),
+        tags: labels,
+      }, { parent: this, provider });
       new aws.sqs.QueuePolicy(`${name}-interruptions`, {
         queueUrl: queue.url,
         policy: pulumi.jsonStringify({
@@ -82,6 +113,8 @@ export class SpotPool extends pulumi.ComponentResource {
             ? { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" }
             : { provisioningModel: "STANDARD", automaticRestart: true, onHostMaintenance: "MIGRATE" },
         labels,
+        shieldedInstanceConfig: GCP_SHIELDED_VM,
+        metadata: { ...GCP_LOGIN_METADATA },
         allowStoppingForUpdate: true,
       }, { parent: this });
       this.instanceId = instance.instanceId;

@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as gcp from "@pulumi/gcp";
+import { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } from "../reconciler/model/hardening";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { LABELS, fleetLabels, type Pair, type StandbyPolicy } from "../reconciler/model";
@@ -21,6 +22,9 @@ export const SYNC_STOP = "pkill -xf '(/usr)?/bin/bash /usr/local/bin/fleet-sync'
 
 /** ssh dials to a GPU host: at most this many, each given this many seconds. */
 export const SSH_DIAL_LIMIT = 4;
+/** GCP firewall priorities (lower wins): the GPU's allow above the standby's deny-all-ssh. */
+export const STANDBY_SSH_ALLOW_PRIORITY = 900;
+export const STANDBY_SSH_DENY_PRIORITY = 1000;
 export const SSH_DIAL_TIMEOUT_S = 15;
 
 /** Where the GPU host copies to: an ssh endpoint and the user that owns /data there. */
@@ -88,8 +92,20 @@ export class StandbyPair extends pulumi.ComponentResource {
         // then count the standby at its ceiling, which can only make them stricter).
         labels: labelsAt(policy.standbyMaxHourUsd),
         // In metadata (updated in place), not metadataStartupScript (its change replaces the VM).
-        metadata: { "startup-script": pulumi.secret(startup) },
+        shieldedInstanceConfig: GCP_SHIELDED_VM,
+        metadata: { ...GCP_LOGIN_METADATA, "startup-script": pulumi.secret(startup) },
         allowStoppingForUpdate: true,
+      }, { parent: this });
+      // A default network comes with `default-allow-ssh` (tcp:22 from 0.0.0.0/0, priority 65534),
+      // which would open the standby (the only copy of a lost GPU's work) to the internet. This deny
+      // rule shadows it for the standby; the GPU's own allow rule below sits above it (priority 900).
+      new gcp.compute.Firewall(`${name}-ssh-deny`, {
+        network: "default",
+        direction: "INGRESS",
+        priority: STANDBY_SSH_DENY_PRIORITY,
+        sourceRanges: ["0.0.0.0/0"],
+        denies: [{ protocol: "tcp", ports: ["22"] }],
+        targetTags: [gcpTag],
       }, { parent: this });
       this.dataHolder = disk;
       this.diskName = disk.name;
@@ -132,6 +148,7 @@ export class StandbyPair extends pulumi.ComponentResource {
         dependsOn.push(new gcp.compute.Firewall(`${name}-ssh`, {
           network: "default",
           direction: "INGRESS",
+          priority: STANDBY_SSH_ALLOW_PRIORITY,
           sourceRanges: [pulumi.interpolate`${gpu.publicIp}/32`],
           allows: [{ protocol: "tcp", ports: ["22"] }],
           targetTags: [gcpTag],

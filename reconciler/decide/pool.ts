@@ -102,8 +102,12 @@ export function decidePool(args: { previous: DesiredPool | null; signals: Pick<S
     return true;
   };
   const families = new Set(pp.allowedFamilies);
-  const inPolicy = (p: { provider: "gcp" | "aws"; region: string; machineType: string }) =>
-    pp.providers.includes(p.provider) && regionAllowed(p.region, pp.allowedRegions) && (families.size === 0 || families.has(familyOf(p.machineType)));
+  // A machine type that comes with GPUs is a candidate only when the pool asks for GPUs (pool.gpu).
+  const inPolicy = (p: { provider: "gcp" | "aws"; region: string; machineType: string; gpus?: number }) =>
+    pp.providers.includes(p.provider) &&
+    regionAllowed(p.region, pp.allowedRegions) &&
+    (families.size === 0 || families.has(familyOf(p.machineType))) &&
+    (pp.gpu || !p.gpus);
   const views = poolViews(args.signals.prices, atMs, pp.horizonHours * HOUR_MS, (p) => inPolicy(p) && p.vcpu >= pp.minVcpu && p.ramGb >= pp.minRamGb && p.vcpu <= pp.maxVcpu && p.ramGb <= pp.maxRamGb);
 
   const discount = (v: PoolView) => (v.onDemandHourUsd > 0 ? 1 - v.forecast.price / v.onDemandHourUsd : 0);

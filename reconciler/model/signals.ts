@@ -25,6 +25,8 @@ export const PriceRecordSchema = z.strictObject({
   ramGb: z.number().positive(),
   spotHourUsd: hourPriceUsd,
   onDemandHourUsd: hourPriceUsd,
+  /** Accelerators the machine type comes with (GCP a2/a3/g2 types); absent means none known. */
+  gpus: z.int().min(0).max(16).optional(),
   /** When the price was observed; absent means at the signals' own `at`. */
   at: isoTime.optional(),
 });

@@ -1,6 +1,6 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ListQueueTagsCommand, paginateListQueues, SQSClient } from "@aws-sdk/client-sqs";
 import type { DesiredPool, PoolObserved, Usage } from "../model";
 import { labelValue } from "../sweep/orphans";
 import { gcpCall, GcpHttpError, type GcpAuth } from "../gcp/rest";
@@ -25,12 +25,26 @@ export const awsPoolClients: AwsPoolClients = {
   cloudwatch: (region) => new CloudWatchClient({ region, maxAttempts: 3 }),
 };
 
+/**
+ * The stack's interruption queue: named by the SpotPool component ("pool-interruptions-…") and
+ * tagged with the stack, so another stack's pool in the same account and region is never read.
+ */
+export async function stackInterruptionQueue(sqs: SQSClient, stack: string): Promise<string | undefined> {
+  for await (const page of paginateListQueues({ client: sqs }, { QueueNamePrefix: "pool-interruptions", MaxResults: 1000 })) {
+    for (const url of page.QueueUrls ?? []) {
+      const tags = (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
+      if (tags["managed-by"] === "fleet" && tags["fleet-stack"] === labelValue(stack)) return url;
+    }
+  }
+  return undefined;
+}
+
 const STATES: Record<string, PoolObserved["state"]> = { pending: "pending", running: "running", stopping: "stopped", stopped: "stopped", "shutting-down": "terminated", terminated: "terminated" };
 
 /**
  * The AWS pool instance as it is, found by its tags (managed-by=fleet, fleet-area=pool, fleet-stack)
- * rather than by stack outputs, so no engine is needed; its interruption queue is found by the
- * name prefix the SpotPool component gives it ("pool-interruptions"). No instance -> state missing.
+ * rather than by stack outputs, so no engine is needed; its interruption queue by its name prefix
+ * and stack tag. No instance -> state missing.
  */
 export async function observeAwsPool(pool: DesiredPool, stack: string, clients: AwsPoolClients, atMs: number): Promise<PoolObservation> {
   const ec2 = clients.ec2(pool.region);
@@ -50,8 +64,7 @@ export async function observeAwsPool(pool: DesiredPool, stack: string, clients: 
   if (!inst) return { actual: { instanceId: "none", state: "missing", interruption: "none" }, usage: null };
   const instanceId = inst.InstanceId!;
   const sqs = clients.sqs(pool.region);
-  const queues = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: "pool-interruptions" }));
-  const queueUrl = queues.QueueUrls?.[0];
+  const queueUrl = await stackInterruptionQueue(sqs, stack);
   const [interruption, usage] = await Promise.all([
     queueUrl ? readInterruption(sqs, queueUrl, instanceId, atMs) : Promise.resolve("none" as const),
     readAwsUsage(clients.cloudwatch(pool.region), instanceId, atMs),

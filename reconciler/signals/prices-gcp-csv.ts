@@ -84,6 +84,6 @@ export class GcpCsvPriceSource implements PriceSource {
     const rows = rowsOf(this.file);
     const newest = Math.max(...latestSnapshot(rows, at).map((r) => Date.parse(r.at!)), -Infinity);
     const from = newest - this.historyDays * 86_400_000;
-    return rows.filter((r) => Date.parse(r.at!) <= at && Date.parse(r.at!) >= from).map(({ gpu: _g, gpuCount: _c, ...p }) => p);
+    return rows.filter((r) => Date.parse(r.at!) <= at && Date.parse(r.at!) >= from).map(({ gpu: _g, gpuCount, ...p }) => (gpuCount > 0 ? { ...p, gpus: gpuCount } : p));
   }
 }

@@ -31,6 +31,9 @@ export function installMocks(project = "fleet", stack = "test"): Created[] {
         return { id: `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
+        // An Ubuntu AMI names its root device /dev/sda1 (Amazon Linux: /dev/xvda).
+        if (args.token === "aws:ec2/getAmi:getAmi") return { ...args.inputs, id: "ami-0abcdef1234567890", rootDeviceName: "/dev/sda1" };
+        if (args.token === "aws:ec2/getSubnet:getSubnet") return { ...args.inputs, vpcId: "vpc-0fleet" };
         return args.inputs;
       },
     },

@@ -38,6 +38,18 @@ async function declared(desired: DesiredFleet): Promise<Created[]> {
   return created.slice(start);
 }
 
+/** The mock runtime's serialized secrets ({<secret sig>: ..., value}) as the pack sees them: plain values. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+function unsecret(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unsecret);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (SECRET_SIG in o) return unsecret(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unsecret(x)]));
+  }
+  return v;
+}
+
 /** Every policy over the resources, with each policy's default config; mandatory violations only. */
 function violations(resources: Created[]): string[] {
   const out: string[] = [];
@@ -46,7 +58,7 @@ function violations(resources: Created[]): string[] {
   for (const p of ALL_POLICIES) {
     if (p.enforcementLevel !== "mandatory") continue;
     const getConfig = <T>() => defaults(p) as T;
-    const asArgs = (r: Created) => ({ type: r.type, props: r.inputs, urn: `urn:pulumi:test::fleet::${r.type}::${r.name}`, name: r.name, getConfig }) as never;
+    const asArgs = (r: Created) => ({ type: r.type, props: unsecret(r.inputs), urn: `urn:pulumi:test::fleet::${r.type}::${r.name}`, name: r.name, getConfig }) as never;
     if ("validateResource" in p) {
       const validate = (p as ResourceValidationPolicy).validateResource as Function;
       for (const r of resources) validate(asArgs(r), (m: string) => out.push(`${p.name} on ${r.name}: ${m}`));

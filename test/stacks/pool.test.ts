@@ -27,6 +27,12 @@ test("SpotPool (AWS spot): launch template with one-time spot that terminates on
   assert.deepEqual(lt.inputs.instanceMarketOptions, { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } });
   assert.equal(lt.inputs.instanceType, "m5.xlarge");
   assert.equal(lt.inputs.metadataOptions.httpTokens, "required");
+  // The root volume under the AMI's own root device name (an Ubuntu AMI: /dev/sda1), encrypted.
+  assert.deepEqual(lt.inputs.blockDeviceMappings.map((m: any) => [m.deviceName, m.ebs.encrypted]), [["/dev/sda1", "true"]]);
+  // A security group of Fleet's with no inbound rule, never the VPC's default group.
+  const sg = res.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!;
+  assert.deepEqual(lt.inputs.vpcSecurityGroupIds, [`${sg.name}-id`]);
+  assert.deepEqual(sg.inputs.ingress ?? [], []);
   const inst = res.find((r) => r.type === "aws:ec2/instance:Instance")!;
   assert.equal(inst.inputs.availabilityZone, "us-east-1a");
   assert.deepEqual(inst.inputs.tags, { "managed-by": "fleet", "fleet-stack": "test", "fleet-area": "pool", owner: "alice", "expires-at": "never", "fleet-hour-microusd": "72000" });
@@ -40,6 +46,9 @@ test("SpotPool (AWS): interruption warnings and rebalance recommendations go to 
   const res = await build("p2", awsSpot);
   const rule = res.find((r) => r.type === "aws:cloudwatch/eventRule:EventRule")!;
   assert.deepEqual(JSON.parse(rule.inputs.eventPattern)["detail-type"], ["EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"]);
+  // Only this pool's instance: the account's other instances' warnings never reach its queue.
+  const inst = res.find((r) => r.type === "aws:ec2/instance:Instance")!;
+  assert.deepEqual(JSON.parse(rule.inputs.eventPattern).detail, { "instance-id": [`${inst.name}-id`] });
   const target = res.find((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget")!;
   assert.ok(target);
   const qp = res.find((r) => r.type === "aws:sqs/queuePolicy:QueuePolicy")!;

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, outputValue, type Created } from "./mocks";
 import { StandbyPolicySchema, type Pair } from "../../reconciler/model";
 import { continentOf, standbyRegionFor } from "../../reconciler/standby/geo";
-import { sshOpenToWorldViolations, requiredLabelViolations } from "../../policies/rules";
+import { gcpHardeningViolations, sshOpenToWorldViolations, requiredLabelViolations } from "../../policies/rules";
 
 let created: Created[];
 before(() => {
@@ -43,11 +43,20 @@ test("StandbyPair: GPU, Spot standby in the GPU's continent, its own data disk, 
   assert.equal(vm.inputs.attachedDisks[0].source, `${disk.name}-id`, "the disk is attached, not the boot disk: it outlives the VM");
   const gpu = res.find((r) => r.type === "pulumi-nodejs:dynamic/fleet:VastInstance")!;
   assert.equal(gpu.inputs.offerId, 101);
-  const fw = res.find((r) => r.type === "gcp:compute/firewall:Firewall")!;
+  const fw = res.find((r) => r.type === "gcp:compute/firewall:Firewall" && r.inputs.allows)!;
   assert.equal(fw.inputs.sourceRanges.length, 1);
   assert.match(fw.inputs.sourceRanges[0], /\/32$/);
   assert.deepEqual(fw.inputs.allows, [{ protocol: "tcp", ports: ["22"] }]);
   assert.deepEqual(sshOpenToWorldViolations({ type: fw.type, props: fw.inputs }), []);
+  // A default network's pre-made default-allow-ssh (0.0.0.0/0, priority 65534) is shadowed for the
+  // standby by a deny rule, and the GPU's allow sits above that deny (lower number wins).
+  const deny = res.find((r) => r.type === "gcp:compute/firewall:Firewall" && r.inputs.denies)!;
+  assert.deepEqual([deny.inputs.sourceRanges, deny.inputs.denies, deny.inputs.targetTags], [["0.0.0.0/0"], [{ protocol: "tcp", ports: ["22"] }], vm.inputs.tags]);
+  assert.ok(fw.inputs.priority < deny.inputs.priority && deny.inputs.priority < 65534);
+  assert.deepEqual(fw.inputs.targetTags, vm.inputs.tags);
+  // Shielded VM, OS Login, the project's ssh keys blocked (reconciler/model/hardening.ts).
+  const metadata = vm.inputs.metadata.value ?? vm.inputs.metadata; // a secret: it holds the startup script
+  assert.deepEqual(gcpHardeningViolations({ type: vm.type, props: { ...vm.inputs, metadata } }), []);
   const sync = res.find((r) => r.type === "command:remote:Command")!;
   assert.ok(sync, "the sync unit is installed by a remote command");
   // Issue 12: dials to a GPU host are bounded (the provider's default is 10 dials, unbounded time).
@@ -82,7 +91,8 @@ test("StandbyPair: when the GPU is lost the standby and its disk stay (protected
   assert.ok(res.find((r) => r.type === "gcp:compute/disk:Disk"), "its disk stays");
   assert.equal((c.dataHolder as unknown as { __protect: boolean }).__protect, true, "the disk cannot be deleted while the pair is gpu-lost");
   assert.equal(res.find((r) => r.type === "pulumi-nodejs:dynamic/fleet:VastInstance"), undefined);
-  assert.equal(res.find((r) => r.type === "gcp:compute/firewall:Firewall"), undefined);
+  const rules = res.filter((r) => r.type === "gcp:compute/firewall:Firewall");
+  assert.deepEqual(rules.map((r) => Object.keys(r.inputs).includes("allows")), [false], "only the deny rule: nothing may reach it");
   const running = await build("pair-d", pair({ pairId: "d" }));
   assert.equal((running.c.dataHolder as unknown as { __protect: boolean }).__protect, false);
 });

@@ -122,3 +122,30 @@ test("policy fleet-hourly-cap: over the cap is refused", () => {
 test("policy fleet-hourly-cap: an unpriced VM is refused", () => {
   assert.match(checkStack(fleetHourlyCap, [{ type: EC2, props: ec2({ tags: {} }) }], { maxFleetHourlyUsd: 100 })[0]!, /without a fleet-hour-microusd/);
 });
+
+test("policy fleet-safe-by-default (GCP): Shielded VM, OS Login, project ssh keys blocked", async () => {
+  const { gcpHardeningViolations } = await import("../../policies/rules");
+  const { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } = await import("../../reconciler/model/hardening");
+  const vm = (props: Record<string, unknown>) => ({ type: "gcp:compute/instance:Instance", props });
+  assert.deepEqual(gcpHardeningViolations(vm({ shieldedInstanceConfig: GCP_SHIELDED_VM, metadata: { ...GCP_LOGIN_METADATA } })), []);
+  assert.deepEqual(gcpHardeningViolations(vm({})), [
+    "shieldedInstanceConfig: enableSecureBoot, enableVtpm, enableIntegrityMonitoring must be true (a Shielded VM)",
+    "metadata 'enable-oslogin' must be 'TRUE'",
+    "metadata 'block-project-ssh-keys' must be 'TRUE'",
+  ]);
+  const partial = vm({ shieldedInstanceConfig: { ...GCP_SHIELDED_VM, enableSecureBoot: false }, metadata: { "enable-oslogin": "true", "block-project-ssh-keys": "FALSE" } });
+  assert.deepEqual(gcpHardeningViolations(partial), ["shieldedInstanceConfig: enableSecureBoot must be true (a Shielded VM)", "metadata 'block-project-ssh-keys' must be 'TRUE'"]);
+});
+
+test("policy fleet-safe-by-default (AWS): encrypted volumes and a security group of Fleet's, read where the launch template puts them", async () => {
+  const { awsHardeningViolations } = await import("../../policies/rules");
+  const lt = (props: Record<string, unknown>) => ({ type: "aws:ec2/launchTemplate:LaunchTemplate", props });
+  const ok = { vpcSecurityGroupIds: ["sg-1"], blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true", volumeSize: 30 } }] };
+  assert.deepEqual(awsHardeningViolations(lt(ok)), []);
+  assert.deepEqual(awsHardeningViolations(lt({ ...ok, blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { volumeSize: 30 } }] })), ["an EBS volume is not encrypted"]);
+  assert.deepEqual(awsHardeningViolations(lt({ blockDeviceMappings: ok.blockDeviceMappings })), ["no security group of Fleet's: the VPC's default group would apply"]);
+  // An instance launched from the template is judged by the template; a bare instance by itself.
+  assert.deepEqual(awsHardeningViolations({ type: "aws:ec2/instance:Instance", props: { launchTemplate: { id: "lt-1" } } }), []);
+  assert.deepEqual(awsHardeningViolations({ type: "aws:ec2/instance:Instance", props: { rootBlockDevice: { encrypted: true }, vpcSecurityGroupIds: ["sg-1"] } }), []);
+  assert.deepEqual(awsHardeningViolations({ type: "aws:ec2/instance:Instance", props: {} }), ["an EBS volume is not encrypted", "no security group of Fleet's: the VPC's default group would apply"]);
+});

@@ -116,3 +116,22 @@ test("pool: disabled removes the pool instance", () => {
   assert.equal(out.decisions[0]!.kind, "destroy");
   assert.equal(out.desired, null);
 });
+
+test("pool: a GPU machine type (from the GCP price file's gpu_count) is a candidate only when pool.gpu is set", async () => {
+  const { GcpCsvPriceSource } = await import("../../reconciler/signals/prices-gcp-csv");
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-gpu-")), "prices.csv");
+  const header = "week_start_utc,machine_type,region,vcpu,ram_gb,gpu,gpu_count,on_demand_hour,spot_hour";
+  const rows = Array.from({ length: 8 }, (_, i) => new Date(AT - (7 - i) * H).toISOString().replace(".000", "")).flatMap((t) => [
+    `${t},g2-standard-4,us-central1,4,16,l4,1,0.7,0.02`,
+    `${t},e2-standard-4,us-central1,4,16,,,0.2,0.05`,
+  ]);
+  fs.writeFileSync(file, [header, ...rows].join("\n") + "\n");
+  const prices = await new GcpCsvPriceSource(file, () => AT).prices();
+  assert.deepEqual([...new Set(prices.map((p) => `${p.machineType}:${p.gpus ?? 0}`))].sort(), ["e2-standard-4:0", "g2-standard-4:1"]);
+  // The L4 machine is far cheaper per discount, yet a CPU pool never lands on it.
+  assert.equal(run(prices, null).desired!.instanceType, "e2-standard-4");
+  assert.equal(run(prices, null, { gpu: true }).desired!.instanceType, "g2-standard-4");
+});

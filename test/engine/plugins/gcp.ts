@@ -80,6 +80,7 @@ const INSTANCE_FIELDS = [
   "labels",
   "metadata",
   "metadataStartupScript",
+  "shieldedInstanceConfig",
   "tags",
   "description",
   "hostname",
@@ -179,6 +180,7 @@ function expandInstance(i: Props, project: string): Props {
     body.serviceAccounts = [{ email: i.serviceAccount.email, scopes: i.serviceAccount.scopes ?? [] }];
   if (i.tags?.length) body.tags = { items: i.tags };
   if (i.description) body.description = i.description;
+  if (i.shieldedInstanceConfig) body.shieldedInstanceConfig = pick(i.shieldedInstanceConfig, SHIELDED_FIELDS);
   return body;
 }
 
@@ -242,11 +244,14 @@ function flattenInstance(inputs: Props, vm: Props, project: string): Props {
           ]),
         }
       : undefined,
+    shieldedInstanceConfig: vm.shieldedInstanceConfig ? pick(vm.shieldedInstanceConfig, SHIELDED_FIELDS) : undefined,
     serviceAccount: vm.serviceAccounts?.[0]
       ? { email: vm.serviceAccounts[0].email, scopes: vm.serviceAccounts[0].scopes }
       : undefined,
   };
 }
+
+const SHIELDED_FIELDS = ["enableSecureBoot", "enableVtpm", "enableIntegrityMonitoring"];
 
 function pick(o: Props | undefined, keys: string[]): Props {
   return Object.fromEntries(keys.filter((k) => o?.[k] !== undefined).map((k) => [k, o![k]]));
@@ -274,6 +279,9 @@ async function updateInstance(id: string, olds: Props, news: Props): Promise<voi
     await call("compute/v1", "POST", `${rel}/setTags`, { items: news.tags ?? [], fingerprint: vm.tags.fingerprint });
   if (changed("scheduling"))
     await call("compute/v1", "POST", `${rel}/setScheduling`, instanceScheduling(news.scheduling));
+  // shielded_instance_config changes need updateShieldedInstanceConfig on a stopped VM; Fleet
+  // declares one constant config, so this plugin refuses the change rather than fake it.
+  if (changed("shieldedInstanceConfig")) throw new Error("test gcp plugin: changing shieldedInstanceConfig is not implemented");
   if (changed("machineType") || changed("serviceAccount")) {
     // Both need a stopped VM: refused unless allow_stopping_for_update (the bridge's message).
     if (!news.allowStoppingForUpdate)
