@@ -12,6 +12,7 @@ import { AwsOnDemandPrices } from "./signals/prices-aws-ondemand";
 import { AwsSpotPriceSource } from "./signals/prices-aws-api";
 import { awsPoolClients, observeAwsPool, observeGcpPool } from "./signals/pool-live";
 import { gcpAuthFromEnv, gcpBase } from "./gcp/rest";
+import { GCP_CREDENTIALS_HINT } from "./gcp/auth";
 import type { PriceSource } from "./signals/types";
 import { CommandQueueSource, FleetWithHpcReader } from "./signals/hpc-sources";
 import { GcpBurstReader } from "./signals/burst-gcp";
@@ -53,13 +54,13 @@ export function poolPrices(cfg: StackConfig, gcp: PriceSource, now: () => number
   return { prices: async () => [...(await gcp.prices()), ...(await aws.prices())] };
 }
 
-/** How the pool instance is observed each cycle: AWS by tags; GCP by name with Cloud Monitoring (needs GOOGLE_PROJECT and GOOGLE_OAUTH_ACCESS_TOKEN). */
+/** How the pool instance is observed each cycle: AWS by tags; GCP by name with Cloud Monitoring (needs GCP credentials, reconciler/gcp/auth.ts). */
 function poolObserver(cfg: StackConfig, now: () => number): LiveSources["pool"] {
   const pool = cfg.desired.pool;
   if (!pool) return undefined;
   if (pool.provider === "aws") return () => observeAwsPool(pool, cfg.stack, awsPoolClients, now());
   const auth = gcpAuthFromEnv(process.env, cfg.gcpProject);
-  if (!auth) return () => Promise.reject(new Error("GOOGLE_PROJECT and GOOGLE_OAUTH_ACCESS_TOKEN are not set: the GCP pool instance cannot be observed"));
+  if (!auth) return () => Promise.reject(new Error(`no GCP credentials or project: the GCP pool instance cannot be observed (${GCP_CREDENTIALS_HINT})`));
   const warn = (e: unknown) => process.stderr.write(`fleet: pool usage unknown this cycle (${e instanceof Error ? e.message : String(e)})\n`);
   return () => observeGcpPool(pool, auth, { compute: gcpBase("compute"), monitoring: gcpBase("monitoring") }, now(), 24, warn);
 }

@@ -1,12 +1,16 @@
+import { gcpCredentialsFromEnv } from "./auth";
+
 /**
- * A minimal Google Cloud REST caller: OAuth access token (GOOGLE_OAUTH_ACCESS_TOKEN, as the Pulumi
- * GCP provider reads it), a base URL per API that honours gcloud's endpoint overrides
- * (CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>), JSON in and out, errors that name the call and carry
- * Google's message (never the token).
+ * A minimal Google Cloud REST caller: credentials as the Pulumi GCP provider finds them
+ * (reconciler/gcp/auth.ts: an access token, a credentials JSON, gcloud's application default
+ * credentials, the metadata server; refreshed before expiry), a base URL per API that honours
+ * gcloud's endpoint overrides (CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>), JSON in and out, errors that
+ * name the call and carry Google's message (never the credential).
  */
 export interface GcpAuth {
   project: string;
-  token: string;
+  /** A fixed access token, or the Authorization header for a URL (refreshed as it expires). */
+  token: string | ((url: string) => Promise<string>);
 }
 
 export const GCP_APIS = {
@@ -21,12 +25,19 @@ export class GcpHttpError extends Error {
 }
 
 /**
- * Project and token, or null when either is missing. The project is the stack's `gcp:project` when
- * it has one (where the program puts the resources), else the environment's, as the provider reads it.
+ * Project and credentials, or null when either is missing. The project is the stack's `gcp:project`
+ * when it has one (where the program puts the resources), else the environment's, as the provider
+ * reads it, else the one the credentials name.
  */
 export function gcpAuthFromEnv(env: NodeJS.ProcessEnv = process.env, stackProject?: string): GcpAuth | null {
-  const project = stackProject ?? env.GOOGLE_PROJECT ?? env.GOOGLE_CLOUD_PROJECT ?? env.CLOUDSDK_CORE_PROJECT;
-  return project && env.GOOGLE_OAUTH_ACCESS_TOKEN ? { project, token: env.GOOGLE_OAUTH_ACCESS_TOKEN } : null;
+  const creds = gcpCredentialsFromEnv(env);
+  if (!creds) return null;
+  const project = stackProject ?? env.GOOGLE_PROJECT ?? env.GOOGLE_CLOUD_PROJECT ?? env.CLOUDSDK_CORE_PROJECT ?? creds.projectId;
+  return project ? { project, token: (url) => creds.authorization(url) } : null;
+}
+
+async function authorization(auth: GcpAuth, url: string): Promise<string> {
+  return typeof auth.token === "string" ? `Bearer ${auth.token}` : auth.token(url);
 }
 
 export function gcpBase(api: keyof typeof GCP_APIS, env: NodeJS.ProcessEnv = process.env, override?: string): string {
@@ -34,7 +45,9 @@ export function gcpBase(api: keyof typeof GCP_APIS, env: NodeJS.ProcessEnv = pro
 }
 
 export async function gcpCall(base: string, auth: GcpAuth, method: string, path: string, timeoutMs = 20_000): Promise<any> {
-  const res = await fetch(base + path, { method, headers: { Authorization: `Bearer ${auth.token}` }, signal: AbortSignal.timeout(timeoutMs) });
+  const url = base + path;
+  const headers = { Authorization: await authorization(auth, url) };
+  const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   if (!res.ok) {
     let msg = text.slice(0, 200);

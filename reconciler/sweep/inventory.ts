@@ -26,8 +26,7 @@ export function vastInventory(vast: VastClient): Inventory {
 
 /**
  * GCP Compute Engine instances and disks labelled managed-by=fleet, over the REST API (aggregated
- * lists, every page). The token is an OAuth access token (GOOGLE_OAUTH_ACCESS_TOKEN, as the Pulumi
- * GCP provider reads it); the base URL honours gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE.
+ * lists, every page). Credentials as the Pulumi GCP provider finds them (reconciler/gcp/auth.ts); the base URL honours gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE.
  */
 export function gcpInventory(args: { auth: GcpAuth; baseUrl: string; timeoutMs?: number }): Inventory {
   const call = (method: string, path: string) => gcpCall(args.baseUrl, args.auth, method, path, args.timeoutMs);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { gcpAuthFromEnv, gcpBase } from "../../reconciler/gcp/rest";
+import { GCP_CREDENTIALS_HINT } from "../../reconciler/gcp/auth";
 import { findProjectRoot } from "../../reconciler/config/load";
 import { stackContext } from "../../reconciler/context";
 import { EXIT } from "../../reconciler/errors";
@@ -29,7 +30,7 @@ function inventories(stacks: KnownStack[], env: NodeJS.ProcessEnv): { found: Inv
   else skipped.push("vast (VAST_API_KEY is not set)");
   const gcp = gcpAuthFromEnv(env);
   if (gcp) found.push(gcpInventory({ auth: gcp, baseUrl: gcpBase("compute", env) }));
-  else skipped.push("gcp (set GOOGLE_PROJECT and GOOGLE_OAUTH_ACCESS_TOKEN, e.g. from `gcloud auth print-access-token`)");
+  else skipped.push(`gcp (no credentials or project: ${GCP_CREDENTIALS_HINT}, or GOOGLE_PROJECT)`);
   const regions = [...new Set([...(env.AWS_REGION ? [env.AWS_REGION] : []), ...stacks.flatMap((s) => (s.desired.pool?.provider === "aws" ? [s.desired.pool.region] : []))])];
   if (regions.length) found.push(awsInventory({ regions, client: (region) => new EC2Client({ region, maxAttempts: 3 }) }));
   else skipped.push("aws (no AWS pool in any stack and AWS_REGION is not set)");

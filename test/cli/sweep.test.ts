@@ -62,7 +62,7 @@ test("fleet sweep: lists this project's resources no stack knows; deletes them o
     // Without credentials nothing is swept, and it says which are missing.
     const none = await runFleetAsync(["sweep"], { cwd: dir, env: {} });
     assert.equal(none.code, 0, none.stderr);
-    assert.match(none.stdout, /not swept: vast \(VAST_API_KEY is not set\)\nnot swept: gcp \(set GOOGLE_PROJECT/);
+    assert.match(none.stdout, /not swept: vast \(VAST_API_KEY is not set\)\nnot swept: gcp \(no credentials or project/);
     // A listing that fails is an error (exit 1), not a clean bill.
     const bad = await runFleetAsync(["sweep"], { cwd: dir, env: { ...env, GOOGLE_OAUTH_ACCESS_TOKEN: "expired" } });
     assert.equal(bad.code, 1);

@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import { DiscoveryApi, GoogleApiError, type Routed } from "./gcp-discovery";
 import { alignerRefusal } from "./monitoring-aligners";
+import { GcpCredentialJudge, UNAUTHENTICATED } from "./gcp-credentials";
 
 type Obj = Record<string, any>;
 
@@ -77,6 +78,8 @@ export class GcpCloud {
   };
   /** Every request, for assertions: `METHOD-ID` (compute.instances.insert) and its target. */
   readonly calls: { id: string; path: string }[] = [];
+  /** What the double accepts as credentials: the fixed token, issued tokens until they expire, SA JWTs. */
+  readonly credentials = new GcpCredentialJudge();
   private server?: http.Server;
   private nextId = 1000n;
   private nextIp = 10;
@@ -85,6 +88,7 @@ export class GcpCloud {
     readonly project = "fleet-engine-test",
     readonly token = "gcp-engine-test-token",
   ) {
+    this.credentials.acceptToken(token);
     // A new project's default network and its pre-made rules (https://cloud.google.com/vpc/docs/firewalls#more_rules_default_vpc).
     const net = `projects/${project}/global/networks/default`;
     this.compute.set(net, {
@@ -170,13 +174,8 @@ export class GcpCloud {
       res.end(JSON.stringify(body));
     };
     try {
-      if (req.headers.authorization !== `Bearer ${this.token}`) {
-        throw new GoogleApiError(
-          401,
-          "Request had invalid authentication credentials. Expected OAuth 2 access token.",
-          "UNAUTHENTICATED",
-        );
-      }
+      if (this.credentials.refusal(req.headers.authorization) !== null)
+        throw new GoogleApiError(401, UNAUTHENTICATED, "UNAUTHENTICATED");
       const url = new URL(req.url ?? "/", "http://x");
       const api =
         (Object.keys(API_PREFIX) as ApiName[]).find((a) => a !== "compute" && url.pathname.startsWith(API_PREFIX[a])) ??
