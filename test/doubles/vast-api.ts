@@ -193,7 +193,9 @@ export class VastDouble {
       const id = this.nextId++;
       // A new instance is scheduled first (no address, no ssh endpoint yet), then loads, then runs.
       const endpoint = { public_ipaddr: "203.0.113.10", ssh_host: "ssh5.vast.ai", ssh_port: 20000 + (id % 1000) };
-      const booting = { id, actual_status: null, label: body?.label ?? null, gpu_name: offer.gpu_name, dph_total: offer.dph_total, public_ipaddr: null, ssh_host: null, ssh_port: null, start_date: 1_795_000_000, image_uuid: body?.image, disk_space: body?.disk, onstart: body?.onstart };
+      const booting = { id, actual_status: null, label: body?.label ?? null, gpu_name: offer.gpu_name, dph_total: offer.dph_total, public_ipaddr: null, ssh_host: null, ssh_port: null, start_date: 1_795_000_000, image_uuid: body?.image, disk_space: body?.disk, onstart: body?.onstart,
+        // [[name, value], ...] as the v1 list answers it (vast-openapi.yaml; the official CLI reads it on every row).
+        extra_env: Object.entries(body?.env ?? {}) };
       this.instances.push(booting);
       const boot = { listings: 0, endpoint: this.boot ? undefined : endpoint };
       this.booting.set(id, boot);
