@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { Area, Decision, DesiredFleet, PressureSample } from "../model";
 import { MIGRATIONS } from "./migrations";
@@ -58,7 +59,7 @@ export class Journal {
   static openExisting(file: string): Journal | undefined {
     if (!fs.existsSync(file)) return undefined;
     return openChecked(file, () => {
-      const db = new Database(file, { readonly: true, fileMustExist: true });
+      const db = openReadOnly(file);
       db.pragma("busy_timeout = 5000");
       checkIntegrity(db, file);
       const version = db.pragma("user_version", { simple: true }) as number;
@@ -261,6 +262,28 @@ function checkIntegrity(db: Database.Database, file: string): void {
 }
 
 /** Opens with SQLite's faults said in one line each, never a SqliteError and its trace. */
+/**
+ * A WAL journal read in place needs its -shm file, which SQLite creates next to it: on a read-only
+ * mount or directory that cannot happen and the open fails (SQLITE_CANTOPEN). Reads (status, costs)
+ * then work on a private snapshot: the database and its -wal copied into a 0700 temporary directory
+ * (removed at exit), where SQLite replays the WAL as it would in place. Nothing is written back.
+ */
+function openReadOnly(file: string): Database.Database {
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma("user_version"); // the first read is where a missing -shm shows
+    return db;
+  } catch (e) {
+    if (!/CANTOPEN/.test((e as { code?: string }).code ?? "")) throw e;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-journal-ro-"));
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    const copy = path.join(dir, path.basename(file));
+    fs.copyFileSync(file, copy);
+    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
+    return new Database(copy, { readonly: true, fileMustExist: true });
+  }
+}
+
 function openChecked(file: string, open: () => Journal): Journal {
   try {
     return open();

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -152,4 +152,46 @@ test("journal: retention removes what is older than the cutoff and keeps what ru
   assert.deepEqual(j.pressureSamplesSince("2000-01-01T00:00:00Z").map((x) => x.memUsedPct), [60]);
   assert.equal(j.events("s", { kind: "in-sync", limit: 10 }).length, 1);
   j.close();
+});
+
+// A read-only mount (as root a chmod does not stop writes, a read-only bind mount does): needs root
+// and unshare (util-linux), as the standby engine test's sandbox does.
+const canMount = process.getuid?.() === 0 && spawnSync("unshare", ["-m", "true"]).status === 0;
+
+/** Opens the journal at `file` read-only inside a mount namespace where its directory is read-only. */
+function countOnReadOnlyMount(file: string): { status: number | null; stdout: string; stderr: string } {
+  const dir = path.dirname(file);
+  const reader = path.join(os.tmpdir(), `fleet-ro-read-${process.pid}.mts`);
+  fs.writeFileSync(reader, `import { Journal } from ${JSON.stringify(path.join(REPO, "reconciler", "journal", "index.ts"))};
+const j = Journal.openExisting(${JSON.stringify(file)});
+console.log(JSON.stringify(j.db.prepare("select count(*) as n from pressure_samples").get()));\n`);
+  const script = `mount --bind ${dir} ${dir} && mount -o remount,bind,ro ${dir} && { touch ${dir}/probe 2>/dev/null && echo writable; ` +
+    `${JSON.stringify(process.execPath)} --import tsx ${reader}; }`;
+  return spawnSync("unshare", ["-m", "bash", "-c", script], { cwd: REPO, encoding: "utf8" });
+}
+
+test("a WAL journal on a read-only mount is read by status and costs (a private snapshot), its -wal replayed", { skip: canMount ? false : "needs root and unshare" }, () => {
+  const at = new Date().toISOString();
+  // A journal closed cleanly: only journal.db; SQLite cannot create the -shm a WAL read needs.
+  const closed = tmp();
+  const j = Journal.open(closed);
+  j.recordPressureSamples([{ at, memUsedPct: 91, swapUsedPct: 0 }]);
+  j.db.close();
+  // A copy taken while the writer ran (a backup, a synced folder): journal.db and its -wal, no -shm.
+  const live = tmp();
+  const w = Journal.open(live);
+  const later = new Date(Date.parse(at) + 60_000).toISOString();
+  w.recordPressureSamples([{ at, memUsedPct: 91, swapUsedPct: 0 }, { at: later, memUsedPct: 92, swapUsedPct: 0 }]);
+  const copied = tmp();
+  fs.copyFileSync(live, copied);
+  fs.copyFileSync(`${live}-wal`, `${copied}-wal`);
+  w.db.close();
+  for (const [file, n] of [[closed, 1], [copied, 2]] as const) {
+    const before = fs.readdirSync(path.dirname(file)).sort();
+    const r = countOnReadOnlyMount(file);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /writable/, "the mount is read-only");
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").at(-1)!), { n });
+    assert.deepEqual(fs.readdirSync(path.dirname(file)).sort(), before, "nothing written next to the journal");
+  }
 });
