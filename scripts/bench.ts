@@ -6,6 +6,7 @@ import { benchCycleNoDrift } from "./bench/cycle";
 import { benchCycleEngine } from "./bench/cycle-engine";
 import { benchPoolBacktest, benchPoolDecide } from "./bench/pool";
 import { benchCrash } from "./bench/crash";
+import { benchBadInput } from "./bench/bad-input";
 import type { Figure } from "./bench/measure";
 
 type Bench = { name: string; run: () => Promise<Figure[]> };
@@ -17,6 +18,7 @@ const BENCHES: Bench[] = [
   { name: "pool.backtest", run: benchPoolBacktest },
   { name: "hpc", run: benchHpc },
   { name: "crash", run: benchCrash },
+  { name: "badinput", run: benchBadInput },
 ];
 
 async function main(): Promise<void> {
