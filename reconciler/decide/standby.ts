@@ -1,11 +1,12 @@
 import type { Decision, DesiredStandby, Pair, Signals, StandbyPolicy, VastOffer } from "../model";
 import { continentOf } from "../standby/geo";
+import { sameGpuName } from "../vast/client";
 import { iso, round } from "./time";
 
 /** Cheapest offer meeting the GPU requirements (deterministic tie-break by id). */
 export function chooseOffer(offers: readonly VastOffer[], r: StandbyPolicy["gpu"]): VastOffer | undefined {
   return offers
-    .filter((o) => (!r.gpuName || o.gpuName === r.gpuName) && o.gpuRamGb >= r.gpuRamMinGb && o.dphUsd <= r.maxDphUsd && o.reliability >= r.reliabilityMin && o.diskGb >= r.diskGb)
+    .filter((o) => (!r.gpuName || sameGpuName(o.gpuName, r.gpuName)) && o.gpuRamGb >= r.gpuRamMinGb && o.dphUsd <= r.maxDphUsd && o.reliability >= r.reliabilityMin && o.diskGb >= r.diskGb)
     .sort((a, b) => a.dphUsd - b.dphUsd || a.id - b.id)[0];
 }
 

@@ -111,6 +111,37 @@ function wire() {
   return { OfferWire, InstanceWire };
 }
 
+/** Vast names GPUs with spaces ("RTX 4090"); the official CLI (and Fleet) accept `_` for a space. */
+export function sameGpuName(a: string, b: string): boolean {
+  const norm = (s: string) => s.replace(/_/g, " ").trim().replace(/\s+/g, " ").toLowerCase();
+  return norm(a) === norm(b);
+}
+
+/**
+ * Whether an offer meets the query: every search is re-checked here, so a server that ignores a
+ * filter (or answers more than asked) cannot put an offer outside the user's limits.
+ */
+export function meetsGpuQuery(o: VastOffer, q: OfferQuery): boolean {
+  if (q.offerId !== undefined && o.id !== q.offerId) return false;
+  if (q.offerId === undefined && o.numGpus < 1) return false;
+  if (q.gpuName && !sameGpuName(o.gpuName, q.gpuName)) return false;
+  if (q.gpuRamMinGb !== undefined && o.gpuRamGb < q.gpuRamMinGb) return false;
+  if (q.maxDphUsd !== undefined && o.dphUsd > q.maxDphUsd) return false;
+  if (q.reliabilityMin !== undefined && o.reliability < q.reliabilityMin) return false;
+  return q.diskGb === undefined || o.diskGb >= q.diskGb;
+}
+
+export function meetsCpuQuery(o: VastOffer, q: CpuOfferQuery): boolean {
+  return (
+    o.cpuCores >= q.cpuCoresMin &&
+    o.ramGb >= q.ramGbMin &&
+    o.diskGb >= q.diskGb &&
+    o.dphUsd <= q.maxDphUsd &&
+    o.reliability >= q.reliabilityMin &&
+    (!q.cpuOnly || o.numGpus === 0)
+  );
+}
+
 export class VastClient {
   private readonly baseUrl: string;
   constructor(private readonly opts: VastClientOptions) {
@@ -176,7 +207,7 @@ export class VastClient {
       query.disk_space = { gte: q.diskGb };
       query.allocated_storage = q.diskGb;
     }
-    return this.bundles(query);
+    return (await this.bundles(query)).filter((o) => meetsGpuQuery(o, q));
   }
 
   /**
@@ -197,7 +228,7 @@ export class VastClient {
       reliability: { gte: q.reliabilityMin },
       ...(q.cpuOnly ? { num_gpus: { eq: 0 } } : {}),
     };
-    return this.bundles(query);
+    return (await this.bundles(query)).filter((o) => meetsCpuQuery(o, q));
   }
 
   /** POST /bundles/ with the query as its body (the official CLI's search; GET with ?q= is the older form). */

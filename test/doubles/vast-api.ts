@@ -115,6 +115,11 @@ export class VastDouble {
   private nextId = 9_000_001;
   private server?: http.Server;
 
+  /**
+   * A misbehaving server: the search ignores every filter and answers all offers (a proxy that
+   * drops the body, an API change). Fleet must not trust the answer to be within its limits.
+   */
+  ignoreFilters = false;
   constructor(public offers: OfferWire[], readonly apiKey = "vast-test-key") {}
 
   baseUrl = "";
@@ -157,6 +162,7 @@ export class VastDouble {
       const ok = (v: unknown, c?: { gte?: number; lte?: number; eq?: unknown; in?: unknown[] }) =>
         !c || ((c.gte === undefined || (v as number) >= c.gte) && (c.lte === undefined || (v as number) <= c.lte) && (c.eq === undefined || v === c.eq) && (c.in === undefined || c.in.includes(v)));
       const storage = typeof q.allocated_storage === "number" ? q.allocated_storage : 8;
+      if (this.ignoreFilters) return this.send(res, 200, { offers: this.offers });
       const offers = this.offers
         .filter((o) => ok(o.rentable !== false, q.rentable) && ok(o.verified !== false, q.verified) && ok(o.external === true, q.external) && ok(o.rented === true, q.rented))
         .filter((o) => ok(o.id, q.id) && ok(o.gpu_name ?? null, q.gpu_name))

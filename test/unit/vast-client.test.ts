@@ -152,3 +152,21 @@ test("vast: instances come from the paged v1 list, every page", async () => {
     assert.equal(pages.length, 3, "25 + 25 + 10");
   });
 });
+
+test("vast: offers from a server that ignores the filters are re-checked here: nothing outside the limits comes back", async () => {
+  const { sampleCpuOffers } = await import("../doubles/vast-api");
+  const { chooseOffer } = await import("../../reconciler/decide/standby");
+  await withVast(async (c, d) => {
+    d.ignoreFilters = true;
+    d.offers.push(...sampleCpuOffers());
+    const gpus = await c.searchOffers({ gpuName: "RTX_4090", gpuRamMinGb: 20, maxDphUsd: 0.4, reliabilityMin: 0.95, diskGb: 100 });
+    assert.deepEqual(gpus.map((o) => o.id), [102], "101 is above $0.40/h; 103/104 are other GPUs; the CPU hosts have none");
+    const one = await c.searchOffers({ offerId: 104 });
+    assert.deepEqual(one.map((o) => o.id), [104], "a lookup by id answers that offer only");
+    const hosts = await c.searchCpuOffers({ cpuCoresMin: 2, ramGbMin: 8, diskGb: 100, maxDphUsd: 0.05, reliabilityMin: 0.98, cpuOnly: true });
+    assert.deepEqual(hosts.map((o) => o.id), [202], "201 is above $0.05/h, 203 has 1 core, 204 has a GPU");
+    // The policy's RTX_4090 (as the README writes it) picks Vast's "RTX 4090".
+    const policy = { gpuName: "RTX_4090", gpuRamMinGb: 20, maxDphUsd: 1, reliabilityMin: 0.9, diskGb: 50, image: "x" } as never;
+    assert.equal(chooseOffer(await c.searchOffers({ gpuName: "RTX_4090" }), policy)?.id, 102);
+  });
+});
