@@ -1,18 +1,20 @@
+import * as path from "node:path";
 import { readAppliedMirror } from "./config/applied";
 import { loadStackConfig, findProjectRoot, resolveFromRoot, type StackConfig } from "./config/load";
 import { Journal } from "./journal";
 import { JournalBudgetSource, JournalFleetReader } from "./signals/journal-sources";
 import { SystemPressureSource } from "./signals/pressure-system";
-import { GcpCsvPriceSource } from "./signals/prices-gcp-csv";
+import { GcpCsvPriceSource, machineShapes } from "./signals/prices-gcp-csv";
+import { GcpCatalogPriceSource } from "./signals/prices-gcp-catalog";
 import type { LiveSources } from "./signals/gather";
 import { FleetWithStandbyReader, offersForRestore, vastFromEnv } from "./standby/sources";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { InputError } from "./errors";
+import { FleetError, InputError } from "./errors";
 import { AwsOnDemandPrices } from "./signals/prices-aws-ondemand";
 import { AwsSpotPriceSource } from "./signals/prices-aws-api";
 import { awsPoolClients, observeAwsPool, observeGcpPool } from "./signals/pool-live";
 import { gcpAuthFromEnv, gcpBase } from "./gcp/rest";
-import { GCP_CREDENTIALS_HINT } from "./gcp/auth";
+import { GCP_CREDENTIALS_HINT, gcpCredentialsFromEnv } from "./gcp/auth";
 import type { PriceSource } from "./signals/types";
 import { CommandQueueSource, FleetWithHpcReader } from "./signals/hpc-sources";
 import { GcpBurstReader } from "./signals/burst-gcp";
@@ -38,6 +40,7 @@ const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 export function poolPrices(cfg: StackConfig, gcp: PriceSource, now: () => number): PriceSource {
   const pool = cfg.policy.pool;
   if (!pool.enabled || !pool.providers.includes("aws")) return gcp;
+  const describe = () => `${gcp.describe?.() ?? "GCP prices"}; AWS spot prices live (EC2)`;
   const regions = [...new Set([...pool.allowedRegions.filter((r) => AWS_REGION.test(r)), ...(cfg.desired.pool?.provider === "aws" ? [cfg.desired.pool.region] : [])])];
   if (!regions.length) throw new InputError(cfg.file, [{ field: "fleet:policy.pool.allowedRegions", message: "the pool may be on AWS (pool.providers has aws) but no AWS region is named: list them, e.g. [us-east-1, us-west-2]" }]);
   const onDemand = AwsOnDemandPrices.inUsEast1();
@@ -51,7 +54,7 @@ export function poolPrices(cfg: StackConfig, gcp: PriceSource, now: () => number
     client: (region) => new EC2Client({ region, maxAttempts: 3 }),
     now,
   });
-  return { prices: async () => [...(await gcp.prices()), ...(await aws.prices())] };
+  return { prices: async () => [...(await gcp.prices()), ...(await aws.prices())], describe };
 }
 
 /** How the pool instance is observed each cycle: AWS by tags; GCP by name with Cloud Monitoring (needs GCP credentials, reconciler/gcp/auth.ts). */
@@ -77,6 +80,29 @@ export function journalPath(cfg: StackConfig): string {
   return resolveFromRoot(cfg.root, cfg.policy.journal.path);
 }
 
+/**
+ * GCP prices: the price file, or the Cloud Billing Catalog (signals.gcpPriceSource: catalog) with
+ * the file's machine shapes, cached a day per project root. The catalog needs GCP credentials:
+ * without them the prices signal is missing (fail closed), never a silent fallback to old prices.
+ */
+export function gcpPrices(cfg: StackConfig, now: () => number, env: NodeJS.ProcessEnv = process.env): PriceSource {
+  const s = cfg.policy.signals;
+  const file = resolveFromRoot(cfg.root, s.pricesFile);
+  if (s.gcpPriceSource === "file") return new GcpCsvPriceSource(file, now);
+  const creds = gcpCredentialsFromEnv(env);
+  // No credentials: the prices signal is missing, and the cycle fails closed saying why.
+  const why = `signals.gcpPriceSource is catalog, which needs GCP credentials: ${GCP_CREDENTIALS_HINT}; or set it to file`;
+  if (!creds) return { prices: () => Promise.reject(new FleetError(why)), describe: () => `GCP Cloud Billing Catalog (unreadable: no credentials)` };
+  return new GcpCatalogPriceSource({
+    base: gcpBase("cloudbilling", env),
+    auth: { project: cfg.gcpProject ?? "-", token: (url) => creds.authorization(url) },
+    cacheFile: resolveFromRoot(cfg.root, path.join(".fleet", "prices", "gcp-catalog.json")),
+    shapes: () => machineShapes(file),
+    now,
+    onRefreshError: (e) => process.stderr.write(`fleet: GCP catalog prices not refreshed, using the cached ones (${e instanceof Error ? e.message : String(e)})\n`),
+  });
+}
+
 /** The live sources of the embedded default: this machine's memory, the price file, the journal. */
 export function liveSources(cfg: StackConfig, journal: Journal, now: () => number): LiveSources {
   const s = cfg.policy.signals;
@@ -84,7 +110,7 @@ export function liveSources(cfg: StackConfig, journal: Journal, now: () => numbe
   const warn = (what: string) => (e: unknown) => process.stderr.write(`fleet: ${what} (${e instanceof Error ? e.message : String(e)})\n`);
   return {
     pressure: new SystemPressureSource({ count: s.pressureSampleCount, intervalMs: s.pressureSampleIntervalMs, historyMs: 3_600_000, journal, now }),
-    prices: poolPrices(cfg, new GcpCsvPriceSource(resolveFromRoot(cfg.root, s.pricesFile), now), now),
+    prices: poolPrices(cfg, gcpPrices(cfg, now), now),
     pool: poolObserver(cfg, now),
     budget: new JournalBudgetSource(journal, cfg.stack),
     fleet: new FleetWithStandbyReader(new FleetWithHpcReader(burstReader(cfg, journal), cfg.desired.hpc, warn("hpc cluster unreadable")), { standby: cfg.desired.standby, vast, journal, stack: cfg.stack, onError: warn("standby pairs unobserved"), idleBelowPct: cfg.policy.standby.idleBelowPct, now }),

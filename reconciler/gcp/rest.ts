@@ -1,4 +1,5 @@
 import { gcpCredentialsFromEnv } from "./auth";
+import { FleetError } from "../errors";
 
 /**
  * A minimal Google Cloud REST caller: credentials as the Pulumi GCP provider finds them
@@ -16,9 +17,11 @@ export interface GcpAuth {
 export const GCP_APIS = {
   compute: { env: "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE", url: "https://compute.googleapis.com/compute/v1/" },
   monitoring: { env: "CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING", url: "https://monitoring.googleapis.com/" },
+  cloudbilling: { env: "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDBILLING", url: "https://cloudbilling.googleapis.com/" },
 } as const;
 
-export class GcpHttpError extends Error {
+/** Google answered with an error, or could not be reached (status 0). */
+export class GcpHttpError extends FleetError {
   constructor(message: string, readonly status: number) {
     super(message);
   }
@@ -47,7 +50,14 @@ export function gcpBase(api: keyof typeof GCP_APIS, env: NodeJS.ProcessEnv = pro
 export async function gcpCall(base: string, auth: GcpAuth, method: string, path: string, timeoutMs = 20_000): Promise<any> {
   const url = base + path;
   const headers = { Authorization: await authorization(auth, url) };
-  const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+  const where = `GCP ${method} ${path.split("?")[0]}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new GcpHttpError(`${where}: unreachable (${cause?.code ?? cause?.message ?? (e as Error).message})`, 0);
+  }
   const text = await res.text();
   if (!res.ok) {
     let msg = text.slice(0, 200);
@@ -56,7 +66,7 @@ export async function gcpCall(base: string, auth: GcpAuth, method: string, path:
     } catch {
       /* not JSON */
     }
-    throw new GcpHttpError(`GCP ${method} ${path.split("?")[0]}: ${res.status} ${msg}`, res.status);
+    throw new GcpHttpError(`${where}: ${res.status} ${msg}`, res.status);
   }
   return text ? JSON.parse(text) : {};
 }

@@ -60,6 +60,11 @@ export const SignalsPolicySchema = z.strictObject({
   pressureSampleIntervalMs: z.int().min(0).max(60000).default(500),
   /** Price file in the GCP weekly CSV format (.csv or .csv.gz); relative paths are from the project root. */
   pricesFile: z.string().min(1).default("data/gcp-spot-sample.csv.gz"),
+  /**
+   * Where GCP prices come from: `file` (pricesFile, offline) or `catalog` (the Cloud Billing Catalog
+   * API with GCP credentials, cached a day in .fleet/prices/; pricesFile then gives the machine shapes).
+   */
+  gcpPriceSource: z.enum(["file", "catalog"]).default("file"),
 });
 
 export const HpcPolicySchema = z.strictObject({

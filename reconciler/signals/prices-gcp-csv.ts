@@ -77,12 +77,27 @@ export function latestSnapshot<T extends PriceRecord>(rows: readonly T[], atMs: 
  * Prices from a GCP weekly CSV file: every row observed at or before the clock and within the
  * history window (the pool forecast reads the history; burst takes each pool's newest row).
  */
+/** The machine shapes (vCPU, memory, GPUs) the price file lists: the catalog source prices these. */
+export function machineShapes(file: string): { machineType: string; vcpu: number; ramGb: number; gpus: number }[] {
+  const shapes = new Map<string, { machineType: string; vcpu: number; ramGb: number; gpus: number }>();
+  for (const r of rowsOf(file)) shapes.set(r.machineType, { machineType: r.machineType, vcpu: r.vcpu, ramGb: r.ramGb, gpus: r.gpuCount });
+  return [...shapes.values()];
+}
+
 export class GcpCsvPriceSource implements PriceSource {
+  private newest: number | null = null;
   constructor(private readonly file: string, private readonly atMs: () => number, private readonly historyDays = 60) {}
+
+  describe(): string {
+    if (this.newest === null || !Number.isFinite(this.newest)) return `GCP price file ${this.file} (no row at or before now)`;
+    const days = (this.atMs() - this.newest) / 86_400_000;
+    return `GCP price file ${this.file}, newest row ${new Date(this.newest).toISOString()} (${days.toFixed(1)} days old)`;
+  }
   async prices(): Promise<PriceRecord[]> {
     const at = this.atMs();
     const rows = rowsOf(this.file);
     const newest = Math.max(...latestSnapshot(rows, at).map((r) => Date.parse(r.at!)), -Infinity);
+    this.newest = newest;
     const from = newest - this.historyDays * 86_400_000;
     return rows.filter((r) => Date.parse(r.at!) <= at && Date.parse(r.at!) >= from).map(({ gpu: _g, gpuCount, ...p }) => (gpuCount > 0 ? { ...p, gpus: gpuCount } : p));
   }

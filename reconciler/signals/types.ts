@@ -7,6 +7,8 @@ export interface PressureSource {
 }
 export interface PriceSource {
   prices(): Promise<PriceRecord[]>;
+  /** Where the prices come from and how old they are, for `fleet plan` (after prices()). */
+  describe?(): string;
 }
 export interface BudgetSource {
   /** Spend so far in the UTC day of `atMs`. */

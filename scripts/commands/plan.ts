@@ -61,10 +61,12 @@ export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LI
   const journal = Journal.open(journalPath(cfg));
   try {
     const now = () => Date.now();
+    const live = fileSignals || opts.applied ? undefined : liveSources(cfg, journal, now);
     const signals =
       fileSignals ??
       (opts.applied ? emptySignals(new Date().toISOString()) : undefined) ??
-      (await gatherSignals(liveSources(cfg, journal, now), now, (source, err) => process.stderr.write(`fleet: ${source} signal unavailable (${String(err)}); failing closed\n`)));
+      (await gatherSignals(live!, now, (source, err) => process.stderr.write(`fleet: ${source} signal unavailable (${String(err)}); failing closed\n`)));
+    const pricesFrom = live?.prices.describe?.();
     const source = opts.signals ? `file:${path.basename(opts.signals)}` : "live";
     const plan = opts.applied
       ? manualPlan({ stack: cfg.stack, atIso: signals.at, previous: applied, desired: applied, dailyBudgetUsd: cfg.policy.burst.dailyBudgetUsd, decision: { area: "burst", kind: "noop", reason: "--applied: the applied desired fleet, unchanged, previewed with this revision's code", from: null, to: null } })
@@ -81,8 +83,8 @@ export async function planCommand(opts: PlanOptions, engineSeam: PlanEngine = LI
 
     if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(artifact, null, 2) + "\n");
     if (opts.markdown) fs.writeFileSync(opts.markdown, renderPlanMarkdown(artifact));
-    if (opts.json) process.stdout.write(JSON.stringify(jsonView(plan), null, 2) + "\n");
-    else process.stdout.write(renderPlanText(plan) + "\n\n" + engine.note + "\n");
+    if (opts.json) process.stdout.write(JSON.stringify({ ...jsonView(plan), ...(pricesFrom ? { pricesFrom } : {}) }, null, 2) + "\n");
+    else process.stdout.write(renderPlanText(plan) + (pricesFrom ? `\nPrices: ${pricesFrom}` : "") + "\n\n" + engine.note + "\n");
     if (opts.json) process.stderr.write(engine.note + "\n");
     if (engine.exitCode !== EXIT.ok) return engine.exitCode;
     return plan.blocked > 0 ? EXIT.blocked : EXIT.ok;

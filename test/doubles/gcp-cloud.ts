@@ -11,7 +11,7 @@ import { GcpCredentialJudge, UNAUTHENTICATED } from "./gcp-credentials";
 
 type Obj = Record<string, any>;
 
-const API_PREFIX = { compute: "/", iam: "/iam/", crm: "/crm/", monitoring: "/monitoring/" } as const;
+const API_PREFIX = { compute: "/", iam: "/iam/", crm: "/crm/", monitoring: "/monitoring/", billing: "/billing/" } as const;
 type ApiName = keyof typeof API_PREFIX;
 
 /** The relative form of a compute URL: `projects/p/zones/z/instances/n` from a full or partial link. */
@@ -65,6 +65,7 @@ export class GcpCloud {
     iam: new DiscoveryApi("iam.v1"),
     crm: new DiscoveryApi("cloudresourcemanager.v1"),
     monitoring: new DiscoveryApi("monitoring.v3"),
+    billing: new DiscoveryApi("cloudbilling.v1"),
   };
   /** Cloud Monitoring points by metric type (5-minute means, as doubles), for timeSeries.list. */
   series: Record<string, number[]> = {};
@@ -80,6 +81,8 @@ export class GcpCloud {
   readonly calls: { id: string; path: string }[] = [];
   /** What the double accepts as credentials: the fixed token, issued tokens until they expire, SA JWTs. */
   readonly credentials = new GcpCredentialJudge();
+  /** Compute Engine's SKUs in the Cloud Billing Catalog (cloudbilling.v1 Sku objects), set by a test. */
+  skus: Obj[] = [];
   private server?: http.Server;
   private nextId = 1000n;
   private nextIp = 10;
@@ -208,6 +211,8 @@ export class GcpCloud {
     if (p.project && p.project !== this.project)
       throw new GoogleApiError(404, `The resource 'projects/${p.project}' was not found`);
     switch (method.id) {
+      case "cloudbilling.services.skus.list":
+        return this.listSkus(p);
       case "compute.zones.get":
         return {
           kind: "compute#zone",
@@ -301,6 +306,23 @@ export class GcpCloud {
    * `items` keyed by scope ("zones/<z>"), paged by maxResults (at most 500) and nextPageToken; the
    * filter holds `field = "value"` / `!=` comparisons joined by AND, with optional parentheses.
    */
+  /**
+   * services.skus.list (cloudbilling.v1): only a service that exists (Compute Engine's id here),
+   * pageSize up to 5000 (the documented default), an opaque pageToken, prices in USD unless
+   * another currencyCode is asked for (which this double does not convert: refused).
+   */
+  private listSkus(p: Record<string, string>): Obj {
+    if (p.parent !== "services/6F81-5844-456A") throw new GoogleApiError(404, `Service ${p.parent} not found.`);
+    if (p.currencyCode && p.currencyCode !== "USD") throw new GoogleApiError(400, "This double prices in USD only.");
+    const size = Number(p.pageSize ?? 5000);
+    if (!Number.isInteger(size) || size < 1 || size > 5000) throw new GoogleApiError(400, "Invalid value for field 'pageSize'.");
+    const start = p.pageToken ? Number(Buffer.from(p.pageToken, "base64").toString("utf8").replace(/^sku:/, "")) : 0;
+    if (!Number.isInteger(start) || start < 0) throw new GoogleApiError(400, "Invalid page token.");
+    const page = this.skus.slice(start, start + size);
+    const next = start + size < this.skus.length ? Buffer.from(`sku:${start + size}`).toString("base64") : "";
+    return { skus: page, nextPageToken: next };
+  }
+
   private aggregatedInstances(p: Record<string, string>): Obj {
     const max = Number(p.maxResults ?? 500);
     if (!Number.isInteger(max) || max < 0 || max > 500)
