@@ -58,7 +58,7 @@ export function burstVms(cfg: StackConfig, journal: Journal | null, nowMs: numbe
     hourUsd: l.hourUsd,
     startedAt: l.startedAt,
     uptimeS: Math.max(0, Math.round((nowMs - Date.parse(l.startedAt)) / 1000)),
-    costUsd: round4((l.hourUsd * Math.max(0, nowMs - Date.parse(l.startedAt))) / HOUR_MS),
+    costUsd: round4(spendUsd([l], Date.parse(l.startedAt), nowMs)),
   }));
 }
 
