@@ -1,6 +1,6 @@
 import type { StackConfig } from "./config/load";
 import { spendByDay, spendUsd, type DaySpend } from "./costs";
-import { HOUR_MS, startOfUtcDay } from "./decide/time";
+import { startOfUtcDay } from "./decide/time";
 import type { Journal } from "./journal";
 import { AREAS, type Area } from "./model";
 
