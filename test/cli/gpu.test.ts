@@ -105,3 +105,17 @@ test("fleet burst create|terminate: bad flags exit 2; limits are checked before 
     assert.match(r.stderr, re);
   }
 });
+
+test("fleet gpu offers --gpu RTX_4090 and --gpu \"RTX 4090\" list the same offers (Vast names have spaces)", async () => {
+  await withVast(async (env) => {
+    const dir = tempProject("config: {}\n");
+    const ids = async (gpu: string) => {
+      const r = await runFleetAsync(["--stack", "test", "gpu", "offers", "--gpu", gpu, "--max-price", "2", "--json"], { cwd: dir, env });
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).offers.map((o: { id: number }) => o.id);
+    };
+    const underscore = await ids("RTX_4090");
+    assert.deepEqual(underscore, [102, 101]);
+    assert.deepEqual(await ids("RTX 4090"), underscore);
+  });
+});
