@@ -135,6 +135,19 @@ export function areaStates(journal: Journal, stack: string): AreaStates {
 
 /** Applies a plan's desired fleet, journals the result and VM lifetimes, and runs the circuit breaker. */
 export async function applyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">, plan: Plan, planId: number | null, applied: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<CycleResult> {
+  // Under the stack's lock, the fleet this was decided from must still be the applied one: a
+  // command that read it, then waited while another applied, would otherwise undo that apply
+  // (two `burst create`s each adding "the" one VM). Nothing is journalled or applied then.
+  return deps.applier.withLock(async () => {
+    const holds = await deps.applier.appliedDesired();
+    if (deepEqual(holds, applied)) return lockedApplyPlan(deps, plan, planId, applied, onProgress);
+    const why = "the applied fleet changed since this was decided (another fleet command applied meanwhile): nothing was applied; run it again";
+    deps.journal.recordEvent({ at: new Date(deps.clock()).toISOString(), stack: deps.stack, kind: "stale-base", detail: { planId } });
+    return { plan, configDrift: plan.desiredDiff, infraDrift: [] as ResourceChange[], outcome: "stale-plan-dropped" as const, why };
+  });
+}
+
+async function lockedApplyPlan(deps: Omit<CycleDeps, "gather" | "writeReview">, plan: Plan, planId: number | null, applied: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<CycleResult> {
   const { journal, stack } = deps;
   const nowIso = () => new Date(deps.clock()).toISOString();
   const base = { plan, configDrift: plan.desiredDiff, infraDrift: [] as ResourceChange[] };

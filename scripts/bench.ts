@@ -7,6 +7,7 @@ import { benchCycleEngine } from "./bench/cycle-engine";
 import { benchPoolBacktest, benchPoolDecide } from "./bench/pool";
 import { benchCrash } from "./bench/crash";
 import { benchBadInput } from "./bench/bad-input";
+import { benchRace } from "./bench/race";
 import type { Figure } from "./bench/measure";
 
 type Bench = { name: string; run: () => Promise<Figure[]> };
@@ -19,6 +20,7 @@ const BENCHES: Bench[] = [
   { name: "hpc", run: benchHpc },
   { name: "crash", run: benchCrash },
   { name: "badinput", run: benchBadInput },
+  { name: "race", run: benchRace },
 ];
 
 async function main(): Promise<void> {

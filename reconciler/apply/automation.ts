@@ -158,6 +158,10 @@ export class AutomationApplier implements Applier {
    * Updates the stack to `desired`. The program exports it as `fleetDesired`, so a successful update
    * records it in the backend with the resources; nothing is written to the stack file.
    */
+  withLock<T>(f: () => Promise<T>): Promise<T> {
+    return withStackLock(this.cfg.root, this.cfg.stack, f);
+  }
+
   async up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
     // Every applying path comes through here: one lock per stack (re-entrant for the reconciler that
     // already holds it), and the policy's limits re-checked on what is about to be applied.

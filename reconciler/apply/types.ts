@@ -52,6 +52,8 @@ export interface Applier {
   up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary>;
   /** Ask a running update to stop (SIGTERM/SIGINT). */
   cancel(): Promise<void>;
+  /** Runs `f` holding the stack's lock (re-entrant: `up` takes it again inside). */
+  withLock<T>(f: () => Promise<T>): Promise<T>;
 }
 
 /** Another run holds the stack: skip this tick. */

@@ -52,7 +52,7 @@ function progressLine(p: ResourceProgress): string {
 async function applyStandby(deps: GpuDeps, applier: Applier, applied: DesiredFleet, standby: DesiredStandby, decision: Decision): Promise<void> {
   const r = await applyByHand({ stack: deps.cfg.stack, policy: deps.cfg.policy, applier, journal: deps.journal(), clock: deps.now }, applied, { ...applied, standby }, decision, (p) => deps.say(progressLine(p)));
   if (r.outcome === "failed") throw new ApplyFailedError(`apply failed: ${r.error}${r.manual.length ? ` (circuit breaker: ${r.manual.join(", ")} now manual)` : ""}`);
-  if (r.outcome !== "applied") throw new ApplyFailedError(`apply did not run: ${r.outcome === "skipped-busy" ? r.why : r.outcome}`);
+  if (r.outcome !== "applied") throw new ApplyFailedError(`apply did not run: ${r.outcome === "skipped-busy" || r.outcome === "stale-plan-dropped" ? r.why : r.outcome}`);
 }
 
 export class ApplyFailedError extends FleetError {}

@@ -13,6 +13,9 @@ import { median, type Figure } from "./measure";
 
 /** An engine double with no drift: what the reconciler's own work costs when nothing changes. */
 class InSyncApplier implements Applier {
+  withLock<T>(f: () => Promise<T>): Promise<T> {
+    return f();
+  }
   updates = 0;
   async appliedDesired(): Promise<DesiredFleet> {
     return EMPTY_DESIRED;

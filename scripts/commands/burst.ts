@@ -17,8 +17,8 @@ async function applyBurst(cfg: StackConfig, what: string, next: (applied: Desire
     const { desired: burst, decision } = next(applied); // checked again on what the engine holds
     process.stdout.write(`${decision.reason}\n`);
     const r = await applyByHand({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, applied, { ...applied, burst }, decision, (p) => process.stdout.write(`  ${p.phase} ${p.op} ${p.urn.split("::").pop()}\n`));
-    process.stdout.write(`${what}: ${r.outcome}${r.outcome === "failed" ? ` (${r.error})` : ""}\n`);
-    return r.outcome === "applied" ? EXIT.ok : EXIT.failure;
+    process.stdout.write(`${what}: ${r.outcome}${r.outcome === "failed" ? ` (${r.error})` : r.outcome === "stale-plan-dropped" ? ` (${r.why})` : ""}\n`);
+    return r.outcome === "applied" ? EXIT.ok : r.outcome === "stale-plan-dropped" ? EXIT.busy : EXIT.failure;
   } finally {
     journal.close();
   }

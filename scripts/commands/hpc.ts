@@ -85,8 +85,8 @@ export async function hpcChangeCommand(opts: { stack: string; action: "up" | "st
     const kind = opts.action === "destroy" ? ("destroy" as const) : ("scale" as const);
     const decision = { area: "hpc" as const, kind, reason: `by hand: fleet hpc ${opts.action}${next ? ` (${next.compute.count + 1} nodes, ${next.running ? "running" : "shut off"})` : ` (cluster ${current!.name})`}`, from: applied.hpc?.name ?? null, to: next?.name ?? null };
     const r = await applyByHand({ stack: cfg.stack, policy: cfg.policy, applier, journal, clock: () => Date.now() }, applied, { ...applied, hpc: next }, decision);
-    process.stdout.write(`hpc ${opts.action}: ${r.outcome}${r.outcome === "failed" ? ` (${r.error})` : ""}\n`);
-    return r.outcome === "applied" ? EXIT.ok : EXIT.failure;
+    process.stdout.write(`hpc ${opts.action}: ${r.outcome}${r.outcome === "failed" ? ` (${r.error})` : r.outcome === "stale-plan-dropped" ? ` (${r.why})` : ""}\n`);
+    return r.outcome === "applied" ? EXIT.ok : r.outcome === "stale-plan-dropped" ? EXIT.busy : EXIT.failure;
   } finally {
     journal.close();
   }

@@ -22,6 +22,11 @@ export class RecordingApplier implements Applier {
     this.applied = applied;
   }
 
+  /** One process, one applier: nothing else can change the stack meanwhile. */
+  withLock<T>(f: () => Promise<T>): Promise<T> {
+    return f();
+  }
+
   failNext(method: Method, error: Error): this {
     this.failures.set(method, error);
     return this;

@@ -1,4 +1,6 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { withStackLock } from "../../reconciler/lock";
 import { RecordingApplier } from "./applier";
 import { DesiredFleetSchema, EMPTY_DESIRED, type DesiredFleet } from "../../reconciler/model";
 import type { ResourceProgress, UpSummary } from "../../reconciler/apply/types";
@@ -13,11 +15,19 @@ export class FileApplier extends RecordingApplier {
   constructor(readonly file: string) {
     super(fs.existsSync(file) ? DesiredFleetSchema.parse(JSON.parse(fs.readFileSync(file, "utf8"))) : EMPTY_DESIRED);
   }
+  /** The stack's lock as Fleet takes it (reconciler/lock.ts), in the applied file's directory. */
+  override withLock<T>(f: () => Promise<T>): Promise<T> {
+    return withStackLock(path.dirname(this.file), "file-applier", f);
+  }
   override async appliedDesired(): Promise<DesiredFleet> {
     this.applied = fs.existsSync(this.file) ? DesiredFleetSchema.parse(JSON.parse(fs.readFileSync(this.file, "utf8"))) : EMPTY_DESIRED;
     return this.applied;
   }
   override async up(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
+    return this.withLock(() => this.lockedUp(desired, onProgress));
+  }
+
+  private async lockedUp(desired: DesiredFleet, onProgress?: (p: ResourceProgress) => void): Promise<UpSummary> {
     await new Promise((r) => setTimeout(r, Math.random() * 40));
     const r = await super.up(desired, onProgress);
     const tmp = `${this.file}.tmp`;

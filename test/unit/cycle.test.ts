@@ -52,7 +52,8 @@ test("cycle: config drift in auto mode previews, re-checks and applies; lifetime
   const { deps, applier, journal } = setup({ mems: [90, 90, 90] });
   const r = await runCycle(deps, { mode: "auto", dryRun: false });
   assert.equal(r.outcome, "applied");
-  assert.deepEqual(applier.calls.map((c) => c.method), ["pendingOperations", "appliedDesired", "refreshPreview", "preview", "up"]);
+  // The applied fleet is read again under the stack's lock, just before the update (applyPlan).
+  assert.deepEqual(applier.calls.map((c) => c.method), ["pendingOperations", "appliedDesired", "refreshPreview", "preview", "appliedDesired", "up"]);
   assert.equal(applier.applied.burst.vms.length, 1);
   assert.equal(journal.openLifetimes("s", "burst").length, 1);
   assert.equal(journal.areaState("s", "burst").lastChangeAt, "2026-11-22T12:00:00.000Z");
