@@ -240,6 +240,12 @@ function handleError(err: unknown): number {
     process.stderr.write(`fleet: ${redact(err.message)}\n`);
     return EXIT.failure;
   }
+  // An AWS SDK service error (it carries $metadata): AWS refused or answered garbage; one line, no trace.
+  if (err instanceof Error && "$metadata" in err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    process.stderr.write(`fleet: AWS ${err.name}${status ? ` (HTTP ${status})` : ""}: ${redact(err.message.split("\n")[0] ?? "")}\n`);
+    return EXIT.failure;
+  }
   process.stderr.write(`fleet: unexpected failure: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   return EXIT.failure;
 }
