@@ -47,7 +47,7 @@ export async function lockStack(root: string, stack: string, staleMs = STALE_MS)
         if ((again as NodeJS.ErrnoException).code !== "ELOCKED") throw again;
       }
     }
-    throw new StackLockedError(stack, file);
+    throw new StackLockedError(stack, file, Number.isInteger(pid) && pid > 0 ? pid : undefined);
   }
 }
 
@@ -92,7 +92,8 @@ export async function withStackLock<T>(root: string, stack: string, f: () => Pro
 /** Another fleet process is changing the stack (exit 5, busy): try again when it is done. */
 export class StackLockedError extends FleetError {
   override readonly exitCode = EXIT.busy;
-  constructor(readonly stackName: string, readonly lockFile: string) {
-    super(`stack '${stackName}' is busy: another fleet process on this machine is changing it (lock ${lockFile}.lock). Nothing was changed; try again when it is done.`);
+  constructor(readonly stackName: string, readonly lockFile: string, holder?: number) {
+    const who = holder ? `process ${holder}` : "another fleet process on this machine";
+    super(`stack '${stackName}' is busy: ${who} is changing it (lock ${lockFile}). Nothing was changed; try again when it is done.`);
   }
 }

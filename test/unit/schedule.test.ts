@@ -103,7 +103,8 @@ test("lock: one process per stack, re-entrant within it; a holder killed -9 is t
   const busy = await lockStack(root, "s").catch((e: unknown) => e);
   assert.ok(busy instanceof StackLockedError, String(busy));
   assert.equal(busy.exitCode, 5);
-  assert.match(busy.message, /stack 's' is busy: another fleet process.*Nothing was changed/);
+  // The holder named by its pid, and the lock by the file the user can see (not proper-lockfile's `.lock.lock`).
+  assert.match(busy.message, new RegExp(`stack 's' is busy: process ${child.pid} is changing it \\(lock \\S+/\\.fleet/locks/s\\.lock\\)\\. Nothing was changed`));
   child.kill("SIGKILL");
   await new Promise((r) => child.once("exit", r));
   // A holder killed -9 no longer runs: its lock is taken over at once, not after STALE_MS.
