@@ -57,7 +57,12 @@ function fromJson(json: Record<string, unknown>, source: string): GcpCredentials
     client.scopes = [CLOUD_PLATFORM];
     client.useJWTAccessWithScope = true;
   }
-  const projectId = typeof json.project_id === "string" ? json.project_id : typeof json.quota_project_id === "string" ? json.quota_project_id : undefined;
+  const projectId =
+    typeof json.project_id === "string"
+      ? json.project_id
+      : typeof json.quota_project_id === "string"
+        ? json.quota_project_id
+        : undefined;
   return { source, projectId, authorization: (url) => header(client, url) };
 }
 
@@ -77,9 +82,14 @@ export function gcpCredentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Gcp
     return fromJson(readJson(text, "GOOGLE_CREDENTIALS"), "GOOGLE_CREDENTIALS");
   }
   const file = env.GOOGLE_APPLICATION_CREDENTIALS;
-  if (file) return fromJson(readJson(fs.readFileSync(file, "utf8"), `GOOGLE_APPLICATION_CREDENTIALS (${file})`), `GOOGLE_APPLICATION_CREDENTIALS (${file})`);
+  if (file)
+    return fromJson(
+      readJson(fs.readFileSync(file, "utf8"), `GOOGLE_APPLICATION_CREDENTIALS (${file})`),
+      `GOOGLE_APPLICATION_CREDENTIALS (${file})`,
+    );
   const adc = gcloudAdcFile(env);
-  if (fs.existsSync(adc)) return fromJson(readJson(fs.readFileSync(adc, "utf8"), adc), `gcloud application default credentials (${adc})`);
+  if (fs.existsSync(adc))
+    return fromJson(readJson(fs.readFileSync(adc, "utf8"), adc), `gcloud application default credentials (${adc})`);
   if (onGoogleCloud(env)) {
     const compute = new Compute({ scopes: [CLOUD_PLATFORM] });
     return { source: "the metadata server", authorization: (url) => header(compute, url) };

@@ -46,7 +46,11 @@ const SkuSchema = z.looseObject({
           tieredRates: z.array(
             z.looseObject({
               startUsageAmount: z.number().optional(),
-              unitPrice: z.looseObject({ currencyCode: z.string(), units: z.string().optional(), nanos: z.number().optional() }),
+              unitPrice: z.looseObject({
+                currencyCode: z.string(),
+                units: z.string().optional(),
+                nanos: z.number().optional(),
+              }),
             }),
           ),
         }),
@@ -80,7 +84,11 @@ export function ratesFromSkus(skus: readonly Sku[]): Rates {
     const family = byStem.get(m[2]!);
     if (!family) continue; // custom, sole-tenant, extended memory, other families
     const spot = sku.category.usageType === "Preemptible" && !!m[1];
-    const market: Market | undefined = spot ? "spot" : sku.category.usageType === "OnDemand" && !m[1] ? "onDemand" : undefined;
+    const market: Market | undefined = spot
+      ? "spot"
+      : sku.category.usageType === "OnDemand" && !m[1]
+        ? "onDemand"
+        : undefined;
     if (!market) continue;
     const kind = m[3] === "Core" ? "core" : "ram";
     const rate = hourlyRate(sku, kind === "core" ? "h" : "GiBy.h");
@@ -185,7 +193,11 @@ export class GcpCatalogPriceSource implements PriceSource {
     }
     try {
       const at = new Date(this.opts.now()).toISOString();
-      const prices = catalogPrices(ratesFromSkus(await listComputeSkus(this.opts.base, this.opts.auth)), this.opts.shapes(), at);
+      const prices = catalogPrices(
+        ratesFromSkus(await listComputeSkus(this.opts.base, this.opts.auth)),
+        this.opts.shapes(),
+        at,
+      );
       if (!prices.length) throw new Error("the Cloud Billing Catalog gave no price for any machine type Fleet knows");
       fs.mkdirSync(path.dirname(this.opts.cacheFile), { recursive: true, mode: 0o700 });
       const tmp = `${this.opts.cacheFile}.${process.pid}.tmp`;

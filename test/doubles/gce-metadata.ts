@@ -32,10 +32,15 @@ export class GceMetadataServer {
         this.tokenRequests++;
         const token = `ya29.metadata-${randomBytes(12).toString("hex")}`;
         this.judge.acceptToken(token, Date.now() + this.ttlSeconds * 1000);
-        return send(200, JSON.stringify({ access_token: token, expires_in: this.ttlSeconds, token_type: "Bearer" }), "application/json");
+        return send(
+          200,
+          JSON.stringify({ access_token: token, expires_in: this.ttlSeconds, token_type: "Bearer" }),
+          "application/json",
+        );
       }
       if (url.pathname === "/computeMetadata/v1/project/project-id") return send(200, this.project);
-      if (url.pathname === "/computeMetadata/v1/instance" || url.pathname === "/computeMetadata/v1/") return send(200, "");
+      if (url.pathname === "/computeMetadata/v1/instance" || url.pathname === "/computeMetadata/v1/")
+        return send(200, "");
       send(404, "Not Found");
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));

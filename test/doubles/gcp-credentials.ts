@@ -8,7 +8,8 @@
 // Anything else is a 401 UNAUTHENTICATED, with Google's message.
 import { createPublicKey, createVerify, type KeyObject } from "node:crypto";
 
-export const UNAUTHENTICATED = "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.";
+export const UNAUTHENTICATED =
+  "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.";
 
 export class GcpCredentialJudge {
   private readonly tokens = new Map<string, number>();
@@ -63,7 +64,8 @@ export class GcpCredentialJudge {
     if (!Number.isFinite(iat) || !Number.isFinite(exp) || exp - iat > 3600) return "JWT lifetime is over an hour";
     if (nowMs / 1000 >= exp) return "JWT has expired";
     const scopes = String(claims.scope ?? "").split(" ");
-    if (!scopes.includes("https://www.googleapis.com/auth/cloud-platform") && !claims.aud) return "JWT has no scope or audience";
+    if (!scopes.includes("https://www.googleapis.com/auth/cloud-platform") && !claims.aud)
+      return "JWT has no scope or audience";
     this.seen.push({ kind: "jwt", subject: key.email });
     return null;
   }

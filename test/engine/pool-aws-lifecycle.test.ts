@@ -1,7 +1,14 @@
 import { describe, test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeSecurityGroupsCommand, EC2Client, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { EventBridgeClient, ListRulesCommand, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { spawnSync } from "node:child_process";
@@ -12,7 +19,8 @@ import { MOTO_CREDENTIALS, MotoServer, motoSkipReason } from "../doubles/moto";
 import { observeAwsPool } from "../../reconciler/signals/pool-live";
 
 /**
- * The pool area on AWS end to end on the real engine: the test aws plugin (test/engine/plugins/aws.ts,
+ * The pool area on AWS end to end on the real engine, its state in an S3 backend (moto's S3 through
+ * the real CLI): the test aws plugin (test/engine/plugins/aws.ts,
  * the Terraform provider's rules) over moto's EC2, SQS and EventBridge. `fleet apply --applied` of a
  * fleet whose pool is on AWS makes the security group, the launch template (the AMI's own root device,
  * encrypted), the Spot instance, the queue and the rule routing only this instance's interruption
@@ -28,14 +36,41 @@ describe("pool (aws) on the real engine and moto", { timeout: 900_000 }, () => {
   let c: CloudStack;
   const moto = new MotoServer();
   let ami = "";
+  const bucket = `fleet-state-${process.pid}`;
+  /** The bucket's keys (ListObjectsV2; moto's S3 lists without a signature, objects stay private). */
+  const keys = async (): Promise<string[]> => {
+    const xml = await (await fetch(`${moto.endpoint}/${bucket}?list-type=2`)).text();
+    return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
+  };
   const run = (args: string[], expect: number | "any" = 0): Promise<CliResult> => c.run(args, expect);
   const ec2 = () => new EC2Client(moto.client());
   const running = async () => {
-    const r = await ec2().send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:fleet-area", Values: ["pool"] }, { Name: "instance-state-name", Values: ["pending", "running"] }] }));
+    const r = await ec2().send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: "tag:fleet-area", Values: ["pool"] },
+          { Name: "instance-state-name", Values: ["pending", "running"] },
+        ],
+      }),
+    );
     return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
   };
-  const pool = { provider: "aws", region: "us-east-1", zone: "us-east-1a", instanceType: "m5.large", vcpu: 2, ramGb: 8, market: "spot", hourUsd: 0.04, since: "2026-12-01T08:00:00.000Z" };
-  const policy = () => ({ owner: "fleet", burst: { enabled: false }, pool: { enabled: true, providers: ["aws"], allowedRegions: ["us-east-1"], awsImageId: ami, maxSpotHourUsd: 0.2 } });
+  const pool = {
+    provider: "aws",
+    region: "us-east-1",
+    zone: "us-east-1a",
+    instanceType: "m5.large",
+    vcpu: 2,
+    ramGb: 8,
+    market: "spot",
+    hourUsd: 0.04,
+    since: "2026-12-01T08:00:00.000Z",
+  };
+  const policy = () => ({
+    owner: "fleet",
+    burst: { enabled: false },
+    pool: { enabled: true, providers: ["aws"], allowedRegions: ["us-east-1"], awsImageId: ami, maxSpotHourUsd: 0.2 },
+  });
 
   before(async () => {
     if (skip) return;
@@ -44,7 +79,12 @@ describe("pool (aws) on the real engine and moto", { timeout: 900_000 }, () => {
     const images = (await ec2().send(new DescribeImagesCommand({ Owners: ["amazon"] }))).Images ?? [];
     ami = (images.find((i) => i.RootDeviceName === "/dev/sda1") ?? images[0])!.ImageId!;
     c = await cloudStack("poolaws");
+    // The stack's state in an S3 bucket (PULUMI_BACKEND_URL=s3://…, as a team shares it), on moto's
+    // S3 through the CLI's own blob backend (gocloud.dev s3blob URL: endpoint, path style, region).
+    const made = await fetch(`${moto.endpoint}/${bucket}`, { method: "PUT" });
+    assert.equal(made.status, 200);
     Object.assign(c.env, {
+      PULUMI_BACKEND_URL: `s3://${bucket}?endpoint=${encodeURIComponent(moto.endpoint)}&use_path_style=true&region=us-east-1`,
       FLEET_TEST_AWS_URL: moto.endpoint,
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
@@ -66,18 +106,46 @@ describe("pool (aws) on the real engine and moto", { timeout: 900_000 }, () => {
     assert.equal(inst.InstanceType, "m5.large");
     assert.equal(inst.Placement?.AvailabilityZone, "us-east-1a");
     const image = (await ec2().send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images![0]!;
-    const templates = await ec2().send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: await templateId(), Versions: ["$Latest"] }));
+    const templates = await ec2().send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: await templateId(), Versions: ["$Latest"] }),
+    );
     const data = templates.LaunchTemplateVersions![0]!.LaunchTemplateData!;
-    assert.deepEqual(data.BlockDeviceMappings?.map((b) => [b.DeviceName, b.Ebs?.Encrypted]), [[image.RootDeviceName, true]], "the AMI's root device, encrypted");
+    assert.deepEqual(
+      data.BlockDeviceMappings?.map((b) => [b.DeviceName, b.Ebs?.Encrypted]),
+      [[image.RootDeviceName, true]],
+      "the AMI's root device, encrypted",
+    );
     assert.equal(data.InstanceMarketOptions?.MarketType, "spot");
     const groups = await ec2().send(new DescribeSecurityGroupsCommand({ GroupIds: data.SecurityGroupIds }));
-    assert.deepEqual(groups.SecurityGroups!.map((g) => g.IpPermissions ?? []), [[]], "Fleet's own group: nothing comes in");
+    assert.deepEqual(
+      groups.SecurityGroups!.map((g) => g.IpPermissions ?? []),
+      [[]],
+      "Fleet's own group: nothing comes in",
+    );
     // An interruption warning for this instance, on the default bus, reaches the queue the engine made.
     const events = new EventBridgeClient(moto.client());
-    await events.send(new PutEventsCommand({ Entries: [{ Source: "aws.ec2", DetailType: "EC2 Spot Instance Interruption Warning", Detail: JSON.stringify({ "instance-id": inst.InstanceId, "instance-action": "terminate" }) }] }));
-    const clients = { ec2: () => ec2(), sqs: () => new SQSClient(moto.client()), cloudwatch: () => new CloudWatchClient(moto.client()) };
+    await events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: "aws.ec2",
+            DetailType: "EC2 Spot Instance Interruption Warning",
+            Detail: JSON.stringify({ "instance-id": inst.InstanceId, "instance-action": "terminate" }),
+          },
+        ],
+      }),
+    );
+    const clients = {
+      ec2: () => ec2(),
+      sqs: () => new SQSClient(moto.client()),
+      cloudwatch: () => new CloudWatchClient(moto.client()),
+    };
     const seen = await observeAwsPool(pool as never, c.stack, clients, Date.now());
     assert.deepEqual(seen.actual, { instanceId: inst.InstanceId, state: "running", interruption: "interruption" });
+    // The state is the bucket's, and the update's lock was released.
+    const stored = await keys();
+    assert.ok(stored.some((k) => k.startsWith(".pulumi/stacks/") && k.endsWith(`/${c.stack}.json`)), stored.join(", "));
+    assert.deepEqual(stored.filter((k) => k.startsWith(".pulumi/locks/")), []);
     // In sync right after: the engine's refresh-preview finds nothing to change. (`fleet drift` also
     // decides from live signals, and an AWS pool's need AWS's Price List API, which moto does not serve.)
     const preview = enginePreview();
@@ -86,9 +154,16 @@ describe("pool (aws) on the real engine and moto", { timeout: 900_000 }, () => {
 
   /** `pulumi preview --refresh --expect-no-changes` of the stack as its file declares it. */
   function enginePreview() {
-    return spawnSync("pulumi", ["preview", "--refresh", "--expect-no-changes", "--non-interactive", "--stack", c.stack], {
-      cwd: REPO, env: { ...process.env, ...c.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, encoding: "utf8", timeout: 300_000,
-    });
+    return spawnSync(
+      "pulumi",
+      ["preview", "--refresh", "--expect-no-changes", "--non-interactive", "--stack", c.stack],
+      {
+        cwd: REPO,
+        env: { ...process.env, ...c.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+        encoding: "utf8",
+        timeout: 300_000,
+      },
+    );
   }
 
   async function templateId(): Promise<string> {
@@ -114,7 +189,10 @@ describe("pool (aws) on the real engine and moto", { timeout: 900_000 }, () => {
   });
 
   test("pool disabled: the next reconcile removes instance, template, group, queue and rule", async () => {
-    c.writeStack({ ...policy(), pool: { ...policy().pool, enabled: false } }, { "fleet:desired": JSON.stringify({ pool }) });
+    c.writeStack(
+      { ...policy(), pool: { ...policy().pool, enabled: false } },
+      { "fleet:desired": JSON.stringify({ pool }) },
+    );
     const r = await run(["reconcile", "--once", "--mode", "auto"]);
     assert.match(r.stdout, /cycle: applied/);
     assert.deepEqual(await running(), []);
@@ -122,6 +200,9 @@ describe("pool (aws) on the real engine and moto", { timeout: 900_000 }, () => {
     assert.deepEqual(queues.QueueUrls ?? [], []);
     const rules = await new EventBridgeClient(moto.client()).send(new ListRulesCommand({}));
     assert.deepEqual(rules.Rules ?? [], []);
-    assert.ok(!stackState(c.stack, c.env).resources.some((r) => r.type.startsWith("aws:")), "nothing of AWS left in the state");
+    assert.ok(
+      !stackState(c.stack, c.env).resources.some((r) => r.type.startsWith("aws:")),
+      "nothing of AWS left in the state",
+    );
   });
 });

@@ -28,15 +28,21 @@ function serviceAccountKey(email: string, keyId: string, projectId = "fleet-auth
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const json = {
-    type: "service_account", project_id: projectId, private_key_id: keyId, private_key: pem, client_email: email,
-    client_id: "1234567890", token_uri: "https://oauth2.googleapis.com/token",
+    type: "service_account",
+    project_id: projectId,
+    private_key_id: keyId,
+    private_key: pem,
+    client_email: email,
+    client_id: "1234567890",
+    token_uri: "https://oauth2.googleapis.com/token",
   };
   const file = path.join(dir, `${keyId}.json`);
   fs.writeFileSync(file, JSON.stringify(json), { mode: 0o600 });
   return { file, pem, json };
 }
 
-const listZones = (auth: NonNullable<ReturnType<typeof gcpAuthFromEnv>>) => gcpCall(`${base}compute/v1/`, auth, "GET", `projects/${auth.project}/zones/us-central1-a`);
+const listZones = (auth: NonNullable<ReturnType<typeof gcpAuthFromEnv>>) =>
+  gcpCall(`${base}compute/v1/`, auth, "GET", `projects/${auth.project}/zones/us-central1-a`);
 
 test("a service-account key (GOOGLE_APPLICATION_CREDENTIALS): project from the key, a self-signed JWT Google verifies", async () => {
   const email = "fleet-ci@fleet-auth-test.iam.gserviceaccount.com";
@@ -51,11 +57,18 @@ test("a service-account key (GOOGLE_APPLICATION_CREDENTIALS): project from the k
   assert.equal(zone.name, "us-central1-a");
   assert.deepEqual(cloud.credentials.seen.at(-1), { kind: "jwt", subject: email });
   // The stack's gcp:project wins over the key's; GOOGLE_CREDENTIALS (the provider's variable) takes the JSON itself.
-  assert.equal(gcpAuthFromEnv({ ...bare, GOOGLE_CREDENTIALS: JSON.stringify(key.json) }, "other-project")!.project, "other-project");
+  assert.equal(
+    gcpAuthFromEnv({ ...bare, GOOGLE_CREDENTIALS: JSON.stringify(key.json) }, "other-project")!.project,
+    "other-project",
+  );
 });
 
 test("a credentials JSON that is not one is refused naming the variable, never echoing it", () => {
-  assert.throws(() => gcpAuthFromEnv({ ...bare, GOOGLE_CREDENTIALS: '{"secret":"hunter2"}' }), (e: Error) => /GOOGLE_CREDENTIALS is not a Google credentials JSON/.test(e.message) && !e.message.includes("hunter2"));
+  assert.throws(
+    () => gcpAuthFromEnv({ ...bare, GOOGLE_CREDENTIALS: '{"secret":"hunter2"}' }),
+    (e: Error) =>
+      /GOOGLE_CREDENTIALS is not a Google credentials JSON/.test(e.message) && !e.message.includes("hunter2"),
+  );
 });
 
 test("the metadata server: its token is used, and refreshed before Google stops accepting it", async () => {

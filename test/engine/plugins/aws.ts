@@ -6,7 +6,6 @@
 // internal/service/ec2/ec2_ami_data_source.go). ForceNew fields are cited per resource.
 // Limitation, said here and in the README: the Node.js provider server ignores the provider's
 // configuration (Configure), so the region is the environment's (AWS_REGION), as moto serves one.
-import type * as provider from "@pulumi/pulumi/provider";
 import {
   AuthorizeSecurityGroupEgressCommand,
   CreateLaunchTemplateCommand,
@@ -43,20 +42,28 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
 } from "@aws-sdk/client-eventbridge";
-import { autoName, defined, diffByRules, hasUnknown, plain, serve, typeOf, type Props } from "./common";
+import { autoName, defined, kindsProvider, plain, serve, type Kind, type Props } from "./common";
 
-const client = { region: process.env.AWS_REGION ?? "us-east-1", endpoint: process.env.FLEET_TEST_AWS_URL, maxAttempts: 2 };
+const client = {
+  region: process.env.AWS_REGION ?? "us-east-1",
+  endpoint: process.env.FLEET_TEST_AWS_URL,
+  maxAttempts: 2,
+};
 const ec2 = new EC2Client(client);
 const sqs = new SQSClient(client);
 const events = new EventBridgeClient(client);
 const ACCOUNT = "123456789012"; // moto's account
 
-const tagList = (tags: Record<string, string> | undefined): Tag[] => Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+const tagList = (tags: Record<string, string> | undefined): Tag[] =>
+  Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
 /** Tags as the provider reads them: AWS's own (`aws:` prefix, e.g. aws:ec2launchtemplate:id on an
  * instance launched from a template) are ignored (internal/tags keyvaluetags.go IgnoreAWS). */
 const tagMap = (tags: Tag[] | undefined) =>
-  Object.fromEntries((tags ?? []).filter((t) => !(t.Key ?? "").startsWith("aws:")).map((t) => [t.Key ?? "", t.Value ?? ""]));
-const code = (e: unknown) => String((e as { name?: string; Code?: string }).name ?? (e as { Code?: string }).Code ?? "");
+  Object.fromEntries(
+    (tags ?? []).filter((t) => !(t.Key ?? "").startsWith("aws:")).map((t) => [t.Key ?? "", t.Value ?? ""]),
+  );
+const code = (e: unknown) =>
+  String((e as { name?: string; Code?: string }).name ?? (e as { Code?: string }).Code ?? "");
 
 /** A read whose "no such thing" error means gone (the provider's tfresource.NotFound: out of the state). */
 async function orGone<T>(f: () => Promise<T>, gone: RegExp): Promise<T | undefined> {
@@ -76,20 +83,11 @@ async function updateTags(id: string, olds: Props, news: Props) {
   if (Object.keys(after).length) await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: tagList(after) }));
 }
 
-interface Kind {
-  fields: string[];
-  forceNew: string[];
-  maps?: string[];
-  check?: (urn: string, olds: Props, news: Props) => Props;
-  create(i: Props): Promise<{ id: string; outs: Props }>;
-  read(id: string, i: Props): Promise<Props | undefined>;
-  update?(id: string, olds: Props, news: Props): Promise<void>;
-  delete(id: string, i: Props): Promise<void>;
-}
-
 /** The bridge's auto-name for a resource whose name the program leaves out. */
-const named = (field = "name") => (urn: string, olds: Props, news: Props) =>
-  news[field] !== undefined ? news : { ...news, [field]: olds?.[field] ?? autoName(urn) };
+const named =
+  (field = "name") =>
+  (urn: string, olds: Props, news: Props) =>
+    news[field] !== undefined ? news : { ...news, [field]: olds?.[field] ?? autoName(urn) };
 
 const permissions = (rules: Props[] | undefined): IpPermission[] =>
   (rules ?? []).map((r) => ({
@@ -111,7 +109,10 @@ function launchTemplateData(i: Props) {
       ? {
           MarketType: m.marketType,
           SpotOptions: m.spotOptions
-            ? { SpotInstanceType: m.spotOptions.spotInstanceType, InstanceInterruptionBehavior: m.spotOptions.instanceInterruptionBehavior }
+            ? {
+                SpotInstanceType: m.spotOptions.spotInstanceType,
+                InstanceInterruptionBehavior: m.spotOptions.instanceInterruptionBehavior,
+              }
             : undefined,
         }
       : undefined,
@@ -122,17 +123,24 @@ function launchTemplateData(i: Props) {
         ? {
             VolumeSize: b.ebs.volumeSize,
             VolumeType: b.ebs.volumeType,
-            DeleteOnTermination: b.ebs.deleteOnTermination === undefined ? undefined : String(b.ebs.deleteOnTermination) === "true",
+            DeleteOnTermination:
+              b.ebs.deleteOnTermination === undefined ? undefined : String(b.ebs.deleteOnTermination) === "true",
             Encrypted: b.ebs.encrypted === undefined ? undefined : String(b.ebs.encrypted) === "true",
           }
         : undefined,
     })),
-    TagSpecifications: (i.tagSpecifications ?? []).map((t: Props) => ({ ResourceType: t.resourceType, Tags: tagList(t.tags) })),
+    TagSpecifications: (i.tagSpecifications ?? []).map((t: Props) => ({
+      ResourceType: t.resourceType,
+      Tags: tagList(t.tags),
+    })),
   };
 }
 
 async function queueAttributes(url: string): Promise<Record<string, string> | undefined> {
-  const r = await orGone(() => sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["All"] })), /NonExistentQueue|QueueDoesNotExist/);
+  const r = await orGone(
+    () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["All"] })),
+    /NonExistentQueue|QueueDoesNotExist/,
+  );
   return r?.Attributes;
 }
 
@@ -144,16 +152,34 @@ const KINDS: Record<string, Kind> = {
     maps: ["tags"],
     check: named(),
     async create(i) {
-      const made = await ec2.send(new CreateSecurityGroupCommand({ GroupName: i.name, Description: i.description ?? "Managed by Pulumi", VpcId: i.vpcId }));
+      const made = await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: i.name,
+          Description: i.description ?? "Managed by Pulumi",
+          VpcId: i.vpcId,
+        }),
+      );
       const id = made.GroupId!;
       // As the provider does: the default allow-all egress goes, the declared rules come.
-      await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
-      if (i.egress?.length) await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: permissions(i.egress) }));
+      await ec2.send(
+        new RevokeSecurityGroupEgressCommand({
+          GroupId: id,
+          IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+        }),
+      );
+      if (i.egress?.length)
+        await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: permissions(i.egress) }));
       if (i.tags) await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: tagList(i.tags) }));
-      return { id, outs: { ...i, arn: `arn:aws:ec2:${client.region}:${ACCOUNT}:security-group/${id}`, ownerId: ACCOUNT } };
+      return {
+        id,
+        outs: { ...i, arn: `arn:aws:ec2:${client.region}:${ACCOUNT}:security-group/${id}`, ownerId: ACCOUNT },
+      };
     },
     async read(id, i) {
-      const r = await orGone(() => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })), /InvalidGroup\.NotFound/);
+      const r = await orGone(
+        () => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })),
+        /InvalidGroup\.NotFound/,
+      );
       const g = r?.SecurityGroups?.[0];
       return g && { ...i, name: g.GroupName, description: g.Description, vpcId: i.vpcId, tags: tagMap(g.Tags) };
     },
@@ -164,7 +190,17 @@ const KINDS: Record<string, Kind> = {
   },
   // ec2_launch_template.go: name, name_prefix ForceNew; any other change makes a new version.
   "aws:ec2/launchTemplate:LaunchTemplate": {
-    fields: ["name", "imageId", "instanceType", "instanceMarketOptions", "metadataOptions", "vpcSecurityGroupIds", "blockDeviceMappings", "tags", "tagSpecifications"],
+    fields: [
+      "name",
+      "imageId",
+      "instanceType",
+      "instanceMarketOptions",
+      "metadataOptions",
+      "vpcSecurityGroupIds",
+      "blockDeviceMappings",
+      "tags",
+      "tagSpecifications",
+    ],
     forceNew: ["name"],
     maps: ["tags"],
     check: named(),
@@ -178,15 +214,35 @@ const KINDS: Record<string, Kind> = {
       );
       const lt = r.LaunchTemplate!;
       const id = lt.LaunchTemplateId!;
-      return { id, outs: { ...i, arn: `arn:aws:ec2:${client.region}:${ACCOUNT}:launch-template/${id}`, latestVersion: lt.LatestVersionNumber, defaultVersion: lt.DefaultVersionNumber } };
+      return {
+        id,
+        outs: {
+          ...i,
+          arn: `arn:aws:ec2:${client.region}:${ACCOUNT}:launch-template/${id}`,
+          latestVersion: lt.LatestVersionNumber,
+          defaultVersion: lt.DefaultVersionNumber,
+        },
+      };
     },
     async read(id, i) {
-      const r = await orGone(() => ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] })), /NotFound/);
+      const r = await orGone(
+        () => ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] })),
+        /NotFound/,
+      );
       const lt = r?.LaunchTemplates?.[0];
-      return lt && { ...i, name: lt.LaunchTemplateName, latestVersion: lt.LatestVersionNumber, defaultVersion: lt.DefaultVersionNumber };
+      return (
+        lt && {
+          ...i,
+          name: lt.LaunchTemplateName,
+          latestVersion: lt.LatestVersionNumber,
+          defaultVersion: lt.DefaultVersionNumber,
+        }
+      );
     },
     async update(id, _olds, news) {
-      await ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, LaunchTemplateData: launchTemplateData(news) }));
+      await ec2.send(
+        new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, LaunchTemplateData: launchTemplateData(news) }),
+      );
     },
     async delete(id) {
       await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id }));
@@ -213,7 +269,10 @@ const KINDS: Record<string, Kind> = {
       return { id, outs: (await KINDS["aws:ec2/instance:Instance"]!.read(id, i))! };
     },
     async read(id, i) {
-      const r = await orGone(() => ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })), /InvalidInstanceID\.NotFound/);
+      const r = await orGone(
+        () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })),
+        /InvalidInstanceID\.NotFound/,
+      );
       const inst = r?.Reservations?.[0]?.Instances?.[0];
       if (!inst || ["terminated", "shutting-down"].includes(inst.State?.Name ?? "")) return undefined;
       return {
@@ -252,7 +311,12 @@ const KINDS: Record<string, Kind> = {
       return got && { ...i, url: id, arn: got.QueueArn, messageRetentionSeconds: Number(got.MessageRetentionPeriod) };
     },
     async update(id, _olds, news) {
-      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: id, Attributes: { MessageRetentionPeriod: String(news.messageRetentionSeconds) } }));
+      await sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: id,
+          Attributes: { MessageRetentionPeriod: String(news.messageRetentionSeconds) },
+        }),
+      );
     },
     async delete(id) {
       await sqs.send(new DeleteQueueCommand({ QueueUrl: id }));
@@ -274,7 +338,10 @@ const KINDS: Record<string, Kind> = {
       await sqs.send(new SetQueueAttributesCommand({ QueueUrl: id, Attributes: { Policy: news.policy } }));
     },
     async delete(id) {
-      await orGone(() => sqs.send(new SetQueueAttributesCommand({ QueueUrl: id, Attributes: { Policy: "" } })), /NonExistentQueue|QueueDoesNotExist/);
+      await orGone(
+        () => sqs.send(new SetQueueAttributesCommand({ QueueUrl: id, Attributes: { Policy: "" } })),
+        /NonExistentQueue|QueueDoesNotExist/,
+      );
     },
   },
   // events/rule.go: name, name_prefix, event_bus_name ForceNew; event_pattern and tags in place (PutRule).
@@ -303,7 +370,8 @@ const KINDS: Record<string, Kind> = {
   "aws:cloudwatch/eventTarget:EventTarget": {
     fields: ["rule", "targetId", "arn"],
     forceNew: ["rule", "targetId"],
-    check: (urn, olds, news) => (news.targetId !== undefined ? news : { ...news, targetId: olds?.targetId ?? autoName(urn) }),
+    check: (urn, olds, news) =>
+      news.targetId !== undefined ? news : { ...news, targetId: olds?.targetId ?? autoName(urn) },
     async create(i) {
       await events.send(new PutTargetsCommand({ Rule: i.rule, Targets: [{ Id: i.targetId, Arn: i.arn }] }));
       return { id: `${i.rule}-${i.targetId}`, outs: i };
@@ -317,16 +385,13 @@ const KINDS: Record<string, Kind> = {
       await events.send(new PutTargetsCommand({ Rule: news.rule, Targets: [{ Id: news.targetId, Arn: news.arn }] }));
     },
     async delete(_id, i) {
-      await orGone(() => events.send(new RemoveTargetsCommand({ Rule: i.rule, Ids: [i.targetId] })), /ResourceNotFound/);
+      await orGone(
+        () => events.send(new RemoveTargetsCommand({ Rule: i.rule, Ids: [i.targetId] })),
+        /ResourceNotFound/,
+      );
     },
   },
 };
-
-function kindOf(urn: string): Kind {
-  const k = KINDS[typeOf(urn)];
-  if (!k) throw new Error(`the test aws plugin does not serve ${typeOf(urn)} (add it with the rules of its Terraform resource)`);
-  return k;
-}
 
 /**
  * ec2_ami_data_source.go: DescribeImages with the filters and owners given; exactly one image, or
@@ -341,47 +406,31 @@ async function getAmi(args: Props): Promise<Props> {
     }),
   );
   const images = r.Images ?? [];
-  if (images.length === 0) throw new Error("Your query returned no results. Please change your search criteria and try again.");
-  if (images.length > 1 && !args.mostRecent) throw new Error("Your query returned more than one result. Please try a more specific search criteria, or set `most_recent` attribute to true.");
+  if (images.length === 0)
+    throw new Error("Your query returned no results. Please change your search criteria and try again.");
+  if (images.length > 1 && !args.mostRecent)
+    throw new Error(
+      "Your query returned more than one result. Please try a more specific search criteria, or set `most_recent` attribute to true.",
+    );
   const img = images[0]!;
-  return { ...args, id: img.ImageId, imageId: img.ImageId, name: img.Name, rootDeviceName: img.RootDeviceName, architecture: img.Architecture };
+  return {
+    ...args,
+    id: img.ImageId,
+    imageId: img.ImageId,
+    name: img.Name,
+    rootDeviceName: img.RootDeviceName,
+    architecture: img.Architecture,
+  };
 }
 
-const awsProvider: provider.Provider = {
+const awsProvider = kindsProvider({
+  pkg: "aws",
   version: "7.48.0",
-  async check(urn, olds, news) {
-    const k = kindOf(urn);
-    return { inputs: k.check ? k.check(urn, olds, news) : news };
-  },
-  async diff(_id, urn, olds, news) {
-    const k = kindOf(urn);
-    return diffByRules(olds, news, k.fields, k.forceNew, k.maps ?? ["tags"]);
-  },
-  async create(urn, inputs) {
-    const i = plain(inputs);
-    if (hasUnknown(i)) throw new Error(`create of ${urn} with unknown inputs`);
-    const made = await kindOf(urn).create(i);
-    return { id: made.id, outs: defined(made.outs) };
-  },
-  async read(id, urn, props) {
-    const out = await kindOf(urn).read(id, plain(props ?? {}));
-    return out ? { id, props: defined(out) } : { id: "", props: {} };
-  },
-  async update(id, urn, olds, news) {
-    const k = kindOf(urn);
-    const n = plain(news);
-    await k.update?.(id, plain(olds), n);
-    const out = await k.read(id, n);
-    if (!out) throw new Error(`${urn} vanished during its update`);
-    return { outs: defined(out) };
-  },
-  async delete(id, urn, props) {
-    await kindOf(urn).delete(id, plain(props));
-  },
+  kinds: KINDS,
   async invoke(token, inputs) {
     if (token === "aws:ec2/getAmi:getAmi") return { outputs: defined(await getAmi(plain(inputs))) };
     throw new Error(`the test aws plugin does not serve the function ${token}`);
   },
-};
+});
 
 if (require.main === module) void serve(awsProvider);

@@ -114,6 +114,81 @@ export function typeOf(urn: string): string {
   return urn.split("::")[2]!.split("$").pop()!;
 }
 
+/** One resource type of a plugin: its inputs, its ForceNew rules, and its calls to the service. */
+export interface Kind {
+  fields: string[];
+  forceNew: string[];
+  /** Inputs compared whole (labels, tags, metadata). */
+  maps?: string[];
+  /** Fills what the bridge fills in check (auto-names, the provider's project). */
+  check?: (urn: string, olds: Props, news: Props) => Props;
+  create(i: Props): Promise<{ id: string; outs: Props }>;
+  read(id: string, i: Props): Promise<Props | undefined>;
+  update?(id: string, olds: Props, news: Props): Promise<void>;
+  delete(id: string, i: Props): Promise<void>;
+}
+
+/**
+ * A provider over `kinds`, as the bridge serves one: check (with `defaults` filled), the diff by the
+ * kinds' rules, create from known inputs only, read (gone: an empty id), update then read back,
+ * delete (an error `isGone` accepts means already deleted), and `invoke` for data sources.
+ */
+export function kindsProvider(args: {
+  pkg: string;
+  version: string;
+  kinds: Record<string, Kind>;
+  defaults?: (inputs: Props) => Props;
+  isGone?: (e: unknown) => boolean;
+  invoke?: provider.Provider["invoke"];
+}): provider.Provider {
+  const kindOf = (urn: string): Kind => {
+    const k = args.kinds[typeOf(urn)];
+    if (!k)
+      throw new Error(
+        `the test ${args.pkg} plugin does not serve ${typeOf(urn)} (add it with the rules of its Terraform resource)`,
+      );
+    return k;
+  };
+  return {
+    version: args.version,
+    async check(urn, olds, news) {
+      const k = kindOf(urn);
+      const inputs = k.check ? k.check(urn, olds, news) : news;
+      return { inputs: args.defaults ? args.defaults(inputs) : inputs };
+    },
+    async diff(_id, urn, olds, news) {
+      const k = kindOf(urn);
+      return diffByRules(olds, news, k.fields, k.forceNew, k.maps);
+    },
+    async create(urn, inputs) {
+      const i = plain(inputs);
+      if (hasUnknown(i)) throw new Error(`create of ${urn} with unknown inputs`);
+      const made = await kindOf(urn).create(i);
+      return { id: made.id, outs: defined(made.outs) };
+    },
+    async read(id, urn, props) {
+      const out = await kindOf(urn).read(id, plain(props ?? {}));
+      return out ? { id, props: defined(out) } : { id: "", props: {} };
+    },
+    async update(id, urn, olds, news) {
+      const k = kindOf(urn);
+      const n = plain(news);
+      await k.update?.(id, plain(olds), n);
+      const out = await k.read(id, n);
+      if (!out) throw new Error(`${urn} vanished during its update`);
+      return { outs: defined(out) };
+    },
+    async delete(id, urn, props) {
+      try {
+        await kindOf(urn).delete(id, plain(props));
+      } catch (e) {
+        if (!args.isGone?.(e)) throw e;
+      }
+    },
+    ...(args.invoke ? { invoke: args.invoke } : {}),
+  };
+}
+
 /** Serves `p` to the engine (argv: the engine's address). */
 export async function serve(p: provider.Provider): Promise<void> {
   const { main } = await import("@pulumi/pulumi/provider");

@@ -6,8 +6,7 @@
 // iam_project.go). The calls go to the GCP double at FLEET_TEST_GCP_URL (test/doubles/gcp-cloud.ts),
 // which checks them against Google's discovery documents. The project is the provider's:
 // GOOGLE_PROJECT, as the real provider reads it; the token GOOGLE_OAUTH_ACCESS_TOKEN, likewise.
-import type * as provider from "@pulumi/pulumi/provider";
-import { defined, diffByRules, hasUnknown, keepName, plain, serve, typeOf, type Props } from "./common";
+import { keepName, kindsProvider, serve, type Kind, type Props } from "./common";
 
 const BASE = process.env.FLEET_TEST_GCP_URL ?? "";
 const TOKEN = process.env.GOOGLE_OAUTH_ACCESS_TOKEN ?? "";
@@ -281,7 +280,8 @@ async function updateInstance(id: string, olds: Props, news: Props): Promise<voi
     await call("compute/v1", "POST", `${rel}/setScheduling`, instanceScheduling(news.scheduling));
   // shielded_instance_config changes need updateShieldedInstanceConfig on a stopped VM; Fleet
   // declares one constant config, so this plugin refuses the change rather than fake it.
-  if (changed("shieldedInstanceConfig")) throw new Error("test gcp plugin: changing shieldedInstanceConfig is not implemented");
+  if (changed("shieldedInstanceConfig"))
+    throw new Error("test gcp plugin: changing shieldedInstanceConfig is not implemented");
   if (changed("machineType") || changed("serviceAccount")) {
     // Both need a stopped VM: refused unless allow_stopping_for_update (the bridge's message).
     if (!news.allowStoppingForUpdate)
@@ -303,17 +303,6 @@ async function updateInstance(id: string, olds: Props, news: Props): Promise<voi
 }
 
 // ---- the provider ----------------------------------------------------------------------------
-
-interface Kind {
-  fields: string[];
-  forceNew: string[];
-  /** Fills what the bridge fills in check (auto-names, the provider's project). */
-  check?: (urn: string, olds: Props, news: Props) => Props;
-  create(i: Props): Promise<{ id: string; outs: Props }>;
-  read(id: string, i: Props): Promise<Props | undefined>;
-  update?(id: string, olds: Props, news: Props): Promise<void>;
-  delete(id: string, i: Props): Promise<void>;
-}
 
 const withProject = (i: Props) => i.project ?? PROJECT;
 
@@ -527,51 +516,12 @@ function flattenAccount(i: Props, sa: Props): Props {
   };
 }
 
-function kindOf(urn: string): Kind {
-  const k = KINDS[typeOf(urn)];
-  if (!k)
-    throw new Error(
-      `the test gcp plugin does not serve ${typeOf(urn)} (add it with the rules of its Terraform resource)`,
-    );
-  return k;
-}
-
-const gcpProvider: provider.Provider = {
+const gcpProvider = kindsProvider({
+  pkg: "gcp",
   version: "9.37.0",
-  async check(urn, olds, news) {
-    const k = kindOf(urn);
-    const inputs = k.check ? k.check(urn, olds, news) : news;
-    return { inputs: inputs.project === undefined && PROJECT ? { ...inputs, project: PROJECT } : inputs };
-  },
-  async diff(_id, urn, olds, news) {
-    const k = kindOf(urn);
-    return diffByRules(olds, news, k.fields, k.forceNew);
-  },
-  async create(urn, inputs) {
-    const i = plain(inputs);
-    if (hasUnknown(i)) throw new Error(`create of ${urn} with unknown inputs`);
-    const made = await kindOf(urn).create(i);
-    return { id: made.id, outs: defined(made.outs) };
-  },
-  async read(id, urn, props) {
-    const out = await kindOf(urn).read(id, plain(props ?? {}));
-    return out ? { id, props: defined(out) } : { id: "", props: {} };
-  },
-  async update(id, urn, olds, news) {
-    const k = kindOf(urn);
-    const n = plain(news);
-    await k.update?.(id, plain(olds), n);
-    const out = await k.read(id, n);
-    if (!out) throw new Error(`${urn} vanished during its update`);
-    return { outs: defined(out) };
-  },
-  async delete(id, urn, props) {
-    try {
-      await kindOf(urn).delete(id, plain(props));
-    } catch (e) {
-      if (!(e instanceof NotFound)) throw e; // already gone: deleted, as the bridge treats a 404
-    }
-  },
-};
+  kinds: KINDS,
+  defaults: (inputs) => (inputs.project === undefined && PROJECT ? { ...inputs, project: PROJECT } : inputs),
+  isGone: (e) => e instanceof NotFound, // already gone: deleted, as the bridge treats a 404
+});
 
 if (require.main === module) void serve(gcpProvider);
