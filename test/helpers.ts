@@ -85,6 +85,42 @@ export function runFleetAsync(args: string[], opts: { cwd: string; env?: Record<
   });
 }
 
+/**
+ * The CLI run in this process (scripts/fleet.ts `main`, what the `fleet` command runs) with its
+ * output captured: the same parsing, checks, messages and exit codes as the spawned command, without
+ * a Node.js start per run. For tests of flags, input checks and messages; spawn (runFleet) where the
+ * process boundary is what is tested. One at a time: it changes the directory and the environment
+ * (FLEET_* only as given, as runFleet does).
+ */
+export async function runFleetInProcess(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<RunResult> {
+  const { main } = await import("../scripts/fleet");
+  const saved = { cwd: process.cwd(), env: { ...process.env }, out: process.stdout.write, err: process.stderr.write };
+  let stdout = "";
+  let stderr = "";
+  process.chdir(opts.cwd);
+  for (const k of Object.keys(process.env)) if (k.startsWith("FLEET_")) delete process.env[k];
+  Object.assign(process.env, opts.env ?? {});
+  // The CLI writes strings; node:test's child-to-runner protocol writes binary (its v8 serializer)
+  // on the same stdout, and must pass through or the runner loses test results.
+  const capture = (stream: NodeJS.WriteStream, original: typeof process.stdout.write, add: (s: string) => void) =>
+    ((c: string | Uint8Array, ...rest: unknown[]) =>
+      typeof c === "string" ? (add(c), true) : (original as (...a: unknown[]) => boolean).call(stream, c, ...rest)) as typeof process.stdout.write;
+  process.stdout.write = capture(process.stdout, saved.out, (c) => (stdout += c));
+  process.stderr.write = capture(process.stderr, saved.err, (c) => (stderr += c));
+  process.exitCode = undefined;
+  try {
+    const code = await main(["node", "fleet", ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+    process.exitCode = undefined;
+    process.chdir(saved.cwd);
+    for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
+    Object.assign(process.env, saved.env);
+  }
+}
+
 export function writeJson(dir: string, name: string, value: unknown): string {
   const file = path.join(dir, name);
   fs.writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value, null, 2));

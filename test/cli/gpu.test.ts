@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { sampleCpuOffers, sampleOffers, VastDouble } from "../doubles/vast-api";
-import { REPO, runFleetAsync, tempProject } from "../helpers";
+import { REPO, runFleetInProcess, tempProject } from "../helpers";
 
 // A PATH without the Pulumi CLI: commands that need the engine stop there, after their checks.
 const PATH = (process.env.PATH ?? "").split(path.delimiter).filter((d) => !fs.existsSync(path.join(d, "pulumi"))).join(path.delimiter);
@@ -21,12 +21,12 @@ async function withVast(fn: (env: Record<string, string>, d: VastDouble) => Prom
 test("fleet gpu offers: a table cheapest first under the policy, --json, flags override the policy; the key never printed", async () => {
   await withVast(async (env) => {
     const dir = tempProject("config: {}\n");
-    const r = await runFleetAsync(["--stack", "test", "gpu", "offers", "--gpu-ram-min", "20", "--max-price", "0.5"], { cwd: dir, env });
+    const r = await runFleetInProcess(["--stack", "test", "gpu", "offers", "--gpu-ram-min", "20", "--max-price", "0.5"], { cwd: dir, env });
     assert.equal(r.code, 0, r.stderr);
     const rows = r.stdout.split("\n").filter((l) => /^\d+ /.test(l));
     assert.deepEqual(rows.map((l) => l.split(/\s+/)[0]), ["102", "101"], "103 is below reliability 0.95, 104 above $0.5");
     assert.match(r.stdout, /cheapest meeting the policy: 102/);
-    const j = await runFleetAsync(["--stack", "test", "gpu", "offers", "--max-price", "2", "--json"], { cwd: dir, env });
+    const j = await runFleetInProcess(["--stack", "test", "gpu", "offers", "--max-price", "2", "--json"], { cwd: dir, env });
     assert.deepEqual(JSON.parse(j.stdout).offers.map((o: { id: number }) => o.id), [102, 101, 104]);
     assert.ok(!(r.stdout + r.stderr + j.stdout + j.stderr).includes("cli-secret-key-123"));
   });
@@ -36,12 +36,12 @@ test("fleet gpu offers --standby: hosts for a Vast standby under standby.vastSta
   await withVast(async (env, d) => {
     d.offers.push(...sampleCpuOffers());
     const dir = tempProject("config:\n  fleet:policy:\n    standby:\n      target: vast\n");
-    const r = await runFleetAsync(["--stack", "test", "gpu", "offers", "--standby"], { cwd: dir, env });
+    const r = await runFleetInProcess(["--stack", "test", "gpu", "offers", "--standby"], { cwd: dir, env });
     assert.equal(r.code, 0, r.stderr);
     const rows = r.stdout.split("\n").filter((l) => /^\d+ /.test(l)).map((l) => l.split(/\s+/)[0]);
     assert.deepEqual(rows, ["202", "201"], "203 has 1 core; 204 comes with a GPU; no GPU offer is listed");
     assert.match(r.stdout, /cheapest meeting the policy: 202 \(gpu boot picks on the GPU's continent first\)/);
-    const bad = await runFleetAsync(["--stack", "test", "gpu", "offers", "--standby", "--gpu", "RTX_4090"], { cwd: dir, env });
+    const bad = await runFleetInProcess(["--stack", "test", "gpu", "offers", "--standby", "--gpu", "RTX_4090"], { cwd: dir, env });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--standby: lists standby hosts: --gpu and --gpu-ram-min do not apply/);
   });
@@ -59,7 +59,7 @@ test("fleet gpu: bad flags and a missing key exit 2 naming the field, and write 
       [["gpu", "boot", "--offer", "101"], /VAST_API_KEY: not set/, { PATH }],
       [["gpu", "boot", "--offer", "555"], /--offer: offer 555 is not rentable any more/, env],
     ] as const) {
-      const r = await runFleetAsync(["--stack", "test", ...args], { cwd: dir, env: e as Record<string, string> });
+      const r = await runFleetInProcess(["--stack", "test", ...args], { cwd: dir, env: e as Record<string, string> });
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, field);
     }
@@ -70,7 +70,7 @@ test("fleet gpu: bad flags and a missing key exit 2 naming the field, and write 
 test("fleet gpu boot without the Pulumi CLI: the offer is checked, then it stops with how to install the engine; nothing rented", async () => {
   await withVast(async (env, d) => {
     const dir = tempProject("config: {}\n");
-    const r = await runFleetAsync(["--stack", "test", "gpu", "boot", "--offer", "102"], { cwd: dir, env });
+    const r = await runFleetInProcess(["--stack", "test", "gpu", "boot", "--offer", "102"], { cwd: dir, env });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /\[1\/4\] checking offer 102[\s\S]*RTX 4090 25 GB, \$0.3500\/h/);
     assert.match(r.stderr, /needs the Pulumi CLI/);
@@ -82,10 +82,10 @@ test("fleet gpu boot without the Pulumi CLI: the offer is checked, then it stops
 test("fleet gpu status: no pairs; Vast unreadable is said, not fatal", async () => {
   await withVast(async (env) => {
     const dir = tempProject("config: {}\n");
-    const r = await runFleetAsync(["--stack", "test", "gpu", "status"], { cwd: dir, env });
+    const r = await runFleetInProcess(["--stack", "test", "gpu", "status"], { cwd: dir, env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Vast.ai: read\nno GPU\/standby pairs/);
-    const bad = await runFleetAsync(["--stack", "test", "gpu", "status", "--json"], { cwd: dir, env: { ...env, VAST_API_KEY: "wrong" } });
+    const bad = await runFleetInProcess(["--stack", "test", "gpu", "status", "--json"], { cwd: dir, env: { ...env, VAST_API_KEY: "wrong" } });
     assert.equal(bad.code, 0, bad.stderr);
     assert.match(JSON.parse(bad.stdout).vast, /rejected the API key \(401\)/);
   });
@@ -100,7 +100,7 @@ test("fleet burst create|terminate: bad flags exit 2; limits are checked before 
     // The bundled price file is older than maxPriceAgeHours: no VM by hand either (fail closed).
     [["burst", "create", "--count", "1"], 4, /no allowed pool with a fresh price/],
   ] as const) {
-    const r = await runFleetAsync(["--stack", "test", ...args], { cwd: dir, env: { PATH, FLEET_SIGNALS_PRICES_FILE: path.join(REPO, "data", "gcp-spot-sample.csv.gz") } });
+    const r = await runFleetInProcess(["--stack", "test", ...args], { cwd: dir, env: { PATH, FLEET_SIGNALS_PRICES_FILE: path.join(REPO, "data", "gcp-spot-sample.csv.gz") } });
     assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, re);
   }
@@ -110,7 +110,7 @@ test("fleet gpu offers --gpu RTX_4090 and --gpu \"RTX 4090\" list the same offer
   await withVast(async (env) => {
     const dir = tempProject("config: {}\n");
     const ids = async (gpu: string) => {
-      const r = await runFleetAsync(["--stack", "test", "gpu", "offers", "--gpu", gpu, "--max-price", "2", "--json"], { cwd: dir, env });
+      const r = await runFleetInProcess(["--stack", "test", "gpu", "offers", "--gpu", gpu, "--max-price", "2", "--json"], { cwd: dir, env });
       assert.equal(r.code, 0, r.stderr);
       return JSON.parse(r.stdout).offers.map((o: { id: number }) => o.id);
     };

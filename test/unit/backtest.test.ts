@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { backtest, oracleCost } from "../../reconciler/backtest";
 import { parseGcpWeeklyCsv, readPriceFileText } from "../../reconciler/signals/prices-gcp-csv";
 import type { PriceRecord } from "../../reconciler/model";
-import { SHARED_DATA, runFleet, REPO } from "../helpers";
+import { SHARED_DATA, runFleetInProcess, REPO } from "../helpers";
 
 const FILE = path.join(SHARED_DATA, "gcp-spot-weekly-2023-05_2025-06.csv.gz");
 const rows = parseGcpWeeklyCsv(readPriceFileText(FILE), FILE);
@@ -60,29 +60,29 @@ test("property: the dynamic-programming oracle equals brute force", () => {
   );
 });
 
-test("cli backtest --json prints the documented keys; bad flags exit 2", () => {
-  const r = runFleet(["backtest", "--prices", FILE, "--vcpu", "4", "--ram-gb", "32", "--regions", "us-east1,us-east4", "--home-region", "us-east1", "--json"], { cwd: REPO });
+test("cli backtest --json prints the documented keys; bad flags exit 2", async () => {
+  const r = await runFleetInProcess(["backtest", "--prices", FILE, "--vcpu", "4", "--ram-gb", "32", "--regions", "us-east1,us-east4", "--home-region", "us-east1", "--json"], { cwd: REPO });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(Object.keys(JSON.parse(r.stdout)), ["hours", "costUsd", "onDemandCostUsd", "savingsPct", "switches", "oracleCostUsd", "oracleRatio", "stayCostUsd"]);
-  const bad = runFleet(["backtest", "--prices", FILE, "--vcpu", "-1", "--switch-penalty-hours", "x"], { cwd: REPO });
+  const bad = await runFleetInProcess(["backtest", "--prices", FILE, "--vcpu", "-1", "--switch-penalty-hours", "x"], { cwd: REPO });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--vcpu: must be a number >= 1/);
   assert.match(bad.stderr, /--switch-penalty-hours: must be a number >= 0/);
-  const nohome = runFleet(["backtest", "--prices", FILE, "--home-region", "mars-1"], { cwd: REPO });
+  const nohome = await runFleetInProcess(["backtest", "--prices", FILE, "--home-region", "mars-1"], { cwd: REPO });
   assert.equal(nohome.code, 2);
   assert.match(nohome.stderr, /no matching pool in home region mars-1/);
 });
 
-test("cli forecast-eval: prints points and both errors; a bad horizon exits 2", () => {
-  const r = runFleet(["forecast-eval", "--series", path.join(REPO, "test", "fixtures", "daily-series.csv"), "--json"], { cwd: REPO });
+test("cli forecast-eval: prints points and both errors; a bad horizon exits 2", async () => {
+  const r = await runFleetInProcess(["forecast-eval", "--series", path.join(REPO, "test", "fixtures", "daily-series.csv"), "--json"], { cwd: REPO });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.ok(out.points > 100 && out.mapeModel < out.mapeNaive, r.stdout);
-  assert.equal(runFleet(["forecast-eval", "--series", "x.csv", "--horizon", "soon"], { cwd: REPO }).code, 2);
+  assert.equal((await runFleetInProcess(["forecast-eval", "--series", "x.csv", "--horizon", "soon"], { cwd: REPO })).code, 2);
   // Issue 18, item 8: no evaluable point printed "MAPE 0 %", as if the forecast were perfect.
   const short = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-fe-")), "short.csv");
   fs.writeFileSync(short, "timestamp,pool,price\n2026-11-01T00:00:00.000Z,gcp/us-east1/e2-standard-4,0.1\n2026-11-01T01:00:00.000Z,gcp/us-east1/e2-standard-4,0.11\n");
-  const none = runFleet(["forecast-eval", "--series", short, "--horizon", "30d"], { cwd: REPO });
+  const none = await runFleetInProcess(["forecast-eval", "--series", short, "--horizon", "30d"], { cwd: REPO });
   assert.equal(none.code, 2, none.stdout);
   assert.match(none.stderr, /no point has a value 30d after it/);
   assert.doesNotMatch(none.stdout, /mape/i);
