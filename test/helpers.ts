@@ -92,14 +92,16 @@ export function runFleetAsync(args: string[], opts: { cwd: string; env?: Record<
  * process boundary is what is tested. One at a time: it changes the directory and the environment
  * (FLEET_* only as given, as runFleet does).
  */
-export async function runFleetInProcess(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<RunResult> {
+export async function runFleetInProcess(args: string[], opts: { cwd: string; env?: Record<string, string>; engine?: boolean }): Promise<RunResult> {
   const { main } = await import("../scripts/fleet");
   const saved = { cwd: process.cwd(), env: { ...process.env }, out: process.stdout.write, err: process.stderr.write };
   let stdout = "";
   let stderr = "";
   process.chdir(opts.cwd);
-  for (const k of Object.keys(process.env)) if (k.startsWith("FLEET_")) delete process.env[k];
-  Object.assign(process.env, opts.env ?? {});
+  // The environment a spawned `fleet` would get (fleetEnv: FLEET_* only as given, no engine unless asked).
+  const env = fleetEnv(opts);
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+  Object.assign(process.env, env);
   // The CLI writes strings; node:test's child-to-runner protocol writes binary (its v8 serializer)
   // on the same stdout, and must pass through or the runner loses test results.
   const capture = (stream: NodeJS.WriteStream, original: typeof process.stdout.write, add: (s: string) => void) =>
