@@ -40,6 +40,6 @@ const isEngine = (f) => path.relative(root, path.resolve(f)).split(path.sep).sli
 // chromium), so three test files run at once on two cores (measured: see README, "Two commands").
 const codes = [
   run("unit, CLI, mock-runtime and integration tests", files.filter((f) => !isEngine(f)), Number(process.env.FLEET_TEST_CONCURRENCY ?? 3)),
-  run("real Pulumi engine tests", files.filter(isEngine), Number(process.env.FLEET_ENGINE_TEST_CONCURRENCY ?? 3)),
+  run("real Pulumi engine tests", files.filter(isEngine), Number(process.env.FLEET_ENGINE_TEST_CONCURRENCY ?? 4)),
 ];
 process.exit(codes.find((c) => c !== 0) ?? 0);
