@@ -108,14 +108,17 @@ test("catalog prices: machine types priced from core and RAM SKUs per region, ev
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-catalog-"));
   let now = Date.parse("2026-12-02T10:00:00Z");
   const refreshErrors: unknown[] = [];
-  const source = new GcpCatalogPriceSource({
-    base: `${base}billing/`,
-    auth: { project: "-", token: cloud.token },
-    cacheFile: path.join(dir, "gcp-catalog.json"),
-    shapes,
-    now: () => now,
-    onRefreshError: (e) => refreshErrors.push(e),
-  });
+  /** A source on the double with this token and cache file, on the test's clock. */
+  const sourceWith = (token: string, cache: string) =>
+    new GcpCatalogPriceSource({
+      base: `${base}billing/`,
+      auth: { project: "-", token },
+      cacheFile: path.join(dir, cache),
+      shapes,
+      now: () => now,
+      onRefreshError: (e) => refreshErrors.push(e),
+    });
+  const source = sourceWith(cloud.token, "gcp-catalog.json");
   const listCalls = () => cloud.calls.filter((c) => c.id === "cloudbilling.services.skus.list").length;
   const prices = await source.prices();
   assert.equal(listCalls(), 2, "two pages");
@@ -135,24 +138,11 @@ test("catalog prices: machine types priced from core and RAM SKUs per region, ev
   assert.equal(listCalls(), 4, "over a day: fetched again");
   // The catalog refusing (an expired credential) keeps the cached prices, said, not silent.
   now += 25 * H;
-  const stale = new GcpCatalogPriceSource({
-    base: `${base}billing/`,
-    auth: { project: "-", token: "expired" },
-    cacheFile: path.join(dir, "gcp-catalog.json"),
-    shapes,
-    now: () => now,
-    onRefreshError: (e) => refreshErrors.push(e),
-  });
+  const stale = sourceWith("expired", "gcp-catalog.json");
   assert.equal((await stale.prices())[0]!.at, "2026-12-03T11:00:00.000Z");
   assert.match(String(refreshErrors[0]), /401/);
   // No cache and no answer: the error surfaces (the cycle fails closed).
-  const none = new GcpCatalogPriceSource({
-    base: `${base}billing/`,
-    auth: { project: "-", token: "expired" },
-    cacheFile: path.join(dir, "none.json"),
-    shapes,
-    now: () => now,
-  });
+  const none = sourceWith("expired", "none.json");
   await assert.rejects(none.prices(), /401/);
 });
 
