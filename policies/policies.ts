@@ -43,10 +43,16 @@ export const noSshFromWorld: ResourceValidationPolicy = {
 
 export const safeByDefault: ResourceValidationPolicy = {
   name: "fleet-safe-by-default",
-  description: "GCP VMs are Shielded VMs with OS Login and no project-wide ssh keys; AWS volumes are encrypted, in a security group of Fleet's.",
+  description:
+    "GCP VMs are Shielded VMs with OS Login and no project-wide ssh keys, on Fleet's own network, public only for a standby; " +
+    "AWS volumes are encrypted, in a security group of Fleet's.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) =>
-    [...rules.gcpHardeningViolations(res(args)), ...rules.awsHardeningViolations(res(args))].forEach((v) => report(v)),
+    [
+      ...rules.gcpHardeningViolations(res(args)),
+      ...rules.gcpNetworkViolations(res(args)),
+      ...rules.awsHardeningViolations(res(args)),
+    ].forEach((v) => report(v)),
 };
 
 export const maxVmsPerArea: StackValidationPolicy = {

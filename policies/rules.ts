@@ -1,5 +1,6 @@
 import { LABELS, MANAGED_BY, REQUIRED_LABELS } from "../reconciler/model/labels";
 import { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } from "../reconciler/model/hardening";
+import { PUBLIC_IP_AREAS, isFleetNetwork } from "../reconciler/model/network";
 
 /**
  * Fleet's guard rails as pure functions over a resource's type and properties (no @pulumi/policy
@@ -196,6 +197,27 @@ export function gcpHardeningViolations(r: Resource): string[] {
   const md = r.props.metadata ?? {};
   for (const [k, v] of Object.entries(GCP_LOGIN_METADATA))
     if (String(md[k] ?? "").toUpperCase() !== v) out.push(`metadata '${k}' must be '${v}'`);
+  return out;
+}
+
+/**
+ * GCP VMs and firewall rules live on Fleet's own network (reconciler/model/network.ts), never on one
+ * whose rules Fleet does not own (the project's `default`), and only a standby has a public address.
+ * A network not yet known (a preview before the network exists) is checked on the update.
+ */
+export function gcpNetworkViolations(r: Resource): string[] {
+  const foreign = (net: unknown) => typeof net === "string" && !isFleetNetwork(net);
+  const fix = "use Fleet's own network (stacks/network.ts), whose only firewall rules are Fleet's";
+  if (r.type === "gcp:compute/firewall:Firewall")
+    return foreign(r.props.network) ? [`firewall rule on network '${r.props.network}', which Fleet does not own: ${fix}`] : [];
+  if (r.type !== GCP_INSTANCE) return [];
+  const out: string[] = [];
+  const nics = (r.props.networkInterfaces ?? []) as Props[];
+  nics.forEach((nic, i) => {
+    if (foreign(nic.network)) out.push(`networkInterfaces[${i}].network '${nic.network}' is not Fleet's: ${fix}`);
+    if ((nic.accessConfigs ?? []).length && !PUBLIC_IP_AREAS.includes(areaOf(r) ?? ""))
+      out.push(`networkInterfaces[${i}] has a public address: only a standby needs one (burst and pool VMs go out through Cloud NAT)`);
+  });
   return out;
 }
 

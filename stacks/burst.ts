@@ -3,12 +3,16 @@ import * as gcp from "@pulumi/gcp";
 import { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } from "../reconciler/model/hardening";
 import * as pulumi from "@pulumi/pulumi";
 import { fleetLabels, type BurstPolicy, type BurstVmSpec } from "../reconciler/model";
+import { IAP_SSH_TAG } from "../reconciler/model/network";
+import type { GcpNetworkRef } from "./network";
 import { renderShellTemplate } from "./template";
 
 export interface BurstPoolArgs {
   vms: BurstVmSpec[];
   owner: string;
-  policy: Pick<BurstPolicy, "namePrefix" | "image" | "diskGb" | "network">;
+  policy: Pick<BurstPolicy, "namePrefix" | "image" | "diskGb">;
+  /** Fleet's network (stacks/network.ts): no public address, out through its Cloud NAT. */
+  network?: GcpNetworkRef;
   /** GCP project for the service account's role bindings; defaults to the provider's `gcp:project`. */
   project?: string;
   /** Load average at which the VM reports itself busy (idle detection). */
@@ -57,6 +61,8 @@ export class BurstPool extends pulumi.ComponentResource {
       return;
     }
 
+    if (!args.network) throw new Error("BurstPool: burst VMs need Fleet's network (stacks/network.ts)");
+    const network = args.network;
     const sa = new gcp.serviceaccount.Account(`${name}-sa`, {
       accountId: burstAccountId(args.policy.namePrefix, pulumi.getStack()),
       displayName: `Fleet burst VMs (${args.owner})`,
@@ -77,7 +83,9 @@ export class BurstPool extends pulumi.ComponentResource {
         zone: vm.zone,
         machineType: vm.machineType,
         bootDisk: { autoDelete: true, initializeParams: { image: args.policy.image, size: args.policy.diskGb } },
-        networkInterfaces: [{ network: args.policy.network, accessConfigs: [{}] }],
+        // No accessConfigs: no public address (out through Cloud NAT, in only through IAP).
+        networkInterfaces: [{ network: network.selfLink }],
+        tags: [IAP_SSH_TAG],
         scheduling: {
           provisioningModel: "SPOT",
           preemptible: true,
@@ -98,7 +106,7 @@ export class BurstPool extends pulumi.ComponentResource {
           "startup-script": renderShellTemplate("burst-startup.sh", { NAME: vm.name, OWNER: args.owner, EXPIRES_AT: vm.expiresAt, BUSY_LOAD: args.busyLoad ?? 0.5 }),
         },
         allowStoppingForUpdate: true,
-      }, { parent: this, dependsOn: bindings });
+      }, { parent: this, dependsOn: [...bindings, ...network.ready] });
     });
 
     this.serviceAccountEmail = sa.email;

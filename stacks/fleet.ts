@@ -5,6 +5,9 @@ import { validateFleetConfig } from "../reconciler/config/load";
 import { DesiredFleetSchema, type DesiredFleet, type FleetPolicy } from "../reconciler/model";
 import { BurstPool } from "./burst";
 import { HpcCluster } from "./hpc";
+import { FleetNetwork } from "./network";
+import { regionOfZone } from "../reconciler/model/network";
+import { poolGcpZone } from "../reconciler/pool-naming";
 import { SpotPool } from "./pool";
 import { StandbyPair } from "./standby";
 
@@ -44,9 +47,24 @@ export function recordedDesired(env: NodeJS.ProcessEnv): string | undefined {
 
 /** Declares one component per area from the desired fleet. */
 export function defineFleet(desired: DesiredFleet, policy: FleetPolicy) {
-  const burst = new BurstPool("burst", { vms: desired.burst.vms, owner: policy.owner, policy: policy.burst });
+  const network = defineNetwork(desired);
+  const burst = new BurstPool("burst", { vms: desired.burst.vms, owner: policy.owner, policy: policy.burst, network });
   const hpc = desired.hpc ? new HpcCluster(desired.hpc.name, { spec: desired.hpc }) : undefined;
-  const pool = desired.pool ? new SpotPool("pool", { pool: desired.pool, owner: policy.owner, policy: policy.pool }) : undefined;
-  const standby = desired.standby.pairs.map((pair) => new StandbyPair(`pair-${pair.pairId}`, { pair, owner: policy.owner, policy: policy.standby }));
-  return { burst, hpc, pool, standby };
+  const pool = desired.pool ? new SpotPool("pool", { pool: desired.pool, owner: policy.owner, policy: policy.pool, network }) : undefined;
+  const standby = desired.standby.pairs.map(
+    (pair) => new StandbyPair(`pair-${pair.pairId}`, { pair, owner: policy.owner, policy: policy.standby, network }),
+  );
+  return { network, burst, hpc, pool, standby };
+}
+
+/**
+ * Fleet's network, while any GCP VM is declared (none: no network, no GCP calls). Cloud NAT in each
+ * region that holds a burst or GCP pool VM: those have no public address.
+ */
+function defineNetwork(desired: DesiredFleet): FleetNetwork | undefined {
+  const natZones = desired.burst.vms.map((vm) => vm.zone);
+  if (desired.pool?.provider === "gcp") natZones.push(poolGcpZone(desired.pool));
+  const gcpStandby = desired.standby.pairs.some((p) => p.standby.target === "gcp");
+  if (natZones.length === 0 && !gcpStandby) return undefined;
+  return new FleetNetwork("fleet", { natRegions: natZones.map(regionOfZone) });
 }

@@ -3,12 +3,16 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } from "../reconciler/model/hardening";
 import * as pulumi from "@pulumi/pulumi";
+import { IAP_SSH_TAG } from "../reconciler/model/network";
+import type { GcpNetworkRef } from "./network";
 import { LABELS, fleetLabels, type DesiredPool, type PoolPolicy } from "../reconciler/model";
 
 export interface SpotPoolArgs {
   pool: DesiredPool;
   owner: string;
   policy: Pick<PoolPolicy, "awsImageId" | "awsSubnetId" | "gcpImage" | "diskGb">;
+  /** Fleet's network for a GCP pool (stacks/network.ts); unused on AWS. */
+  network?: GcpNetworkRef;
 }
 
 /** Logical name of the pool instance: one per pool, so a SWITCH creates the new instance before the old one is deleted. */
@@ -102,12 +106,15 @@ export class SpotPool extends pulumi.ComponentResource {
       this.interruptionQueueUrl = queue.url;
     } else {
       const zone = poolGcpZone(p);
+      if (!args.network) throw new Error("SpotPool: a GCP pool needs Fleet's network (stacks/network.ts)");
       const instance = new gcp.compute.Instance(instanceName, {
         name: instanceName,
         zone,
         machineType: p.instanceType,
         bootDisk: { autoDelete: true, initializeParams: { image: args.policy.gcpImage, size: args.policy.diskGb } },
-        networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
+        // No accessConfigs: no public address (out through Cloud NAT, in only through IAP).
+        networkInterfaces: [{ network: args.network.selfLink }],
+        tags: [IAP_SSH_TAG],
         scheduling:
           p.market === "spot"
             ? { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" }
@@ -116,7 +123,7 @@ export class SpotPool extends pulumi.ComponentResource {
         shieldedInstanceConfig: GCP_SHIELDED_VM,
         metadata: { ...GCP_LOGIN_METADATA },
         allowStoppingForUpdate: true,
-      }, { parent: this });
+      }, { parent: this, dependsOn: args.network.ready });
       this.instanceId = instance.instanceId;
       this.interruptionQueueUrl = pulumi.output(undefined);
     }

@@ -4,13 +4,26 @@ import { GCP_LOGIN_METADATA, GCP_SHIELDED_VM } from "../reconciler/model/hardeni
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { LABELS, fleetLabels, type Pair, type StandbyPolicy } from "../reconciler/model";
+import { GuestHostKey } from "./providers/guest-host-key";
 import { VastInstance } from "./providers/vast";
+import type { GcpNetworkRef } from "./network";
 import { renderShellTemplate, renderTemplate } from "./template";
+
+/** The only command the sync key may run on a standby (its authorized_keys forces it). */
+const SERVE_SCRIPT = renderTemplate("standby-sync-serve.sh", {});
+
+/** A Vast instance's environment carrying its SSH host key (base64: one shell-safe word), a secret. */
+function hostKeyEnv(key: tls.PrivateKey): pulumi.Input<Record<string, string>> {
+  const env = key.privateKeyOpenssh.apply((k): Record<string, string> => ({ FLEET_HOST_KEY: Buffer.from(k.trim() + "\n").toString("base64") }));
+  return pulumi.secret(env);
+}
 
 export interface StandbyPairArgs {
   pair: Pair;
   owner: string;
   policy: StandbyPolicy;
+  /** Fleet's network (stacks/network.ts), for a GCP standby. */
+  network?: GcpNetworkRef;
   /** Vast API base URL override (tests, proxies). */
   vastApiUrl?: string;
 }
@@ -22,9 +35,6 @@ export const SYNC_STOP = "pkill -xf '(/usr)?/bin/bash /usr/local/bin/fleet-sync'
 
 /** ssh dials to a GPU host: at most this many, each given this many seconds. */
 export const SSH_DIAL_LIMIT = 4;
-/** GCP firewall priorities (lower wins): the GPU's allow above the standby's deny-all-ssh. */
-export const STANDBY_SSH_ALLOW_PRIORITY = 900;
-export const STANDBY_SSH_DENY_PRIORITY = 1000;
 export const SSH_DIAL_TIMEOUT_S = 15;
 
 /** Where the GPU host copies to: an ssh endpoint and the user that owns /data there. */
@@ -42,11 +52,14 @@ export function knownHostField(host: string, port: number): string {
 /**
  * StandbyPair: a Vast.ai GPU instance and its CPU standby, which holds the GPU's work.
  * - standby.target gcp: a Spot VM on the GPU's continent whose data disk is its own resource, so the
- *   work survives the VM; SSH to it is open only from the GPU's address.
+ *   work survives the VM; on Fleet's network, where SSH is open only from the GPU's address.
  * - standby.target vast: a Vast.ai CPU instance (on-demand) whose disk holds the copy in /data.
  * What holds the copy is protected while the pair is not running, so no apply can delete the only
- * copy of a lost GPU's work. The pair's key and the standby's host key are generated here (private
- * parts are secrets), and a remote command installs the sync on the GPU host with that host key pinned.
+ * copy of a lost GPU's work. No private key is in any startup script or onstart: the GCP standby
+ * makes its own host key and publishes the public half (read back through Compute Engine's API);
+ * Vast instances get the host keys Fleet makes for them in their environment (Vast's API). The
+ * install reaches the GPU over ssh with the GPU's host key pinned, carrying the pair's sync key and
+ * pinning the standby's host key; on the standby that key can run the sync and nothing else.
  */
 export class StandbyPair extends pulumi.ComponentResource {
   readonly privateKey: pulumi.Output<string>;
@@ -65,26 +78,32 @@ export class StandbyPair extends pulumi.ComponentResource {
     const labels = labelsAt();
 
     const syncKey = new tls.PrivateKey(`${name}-sync-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
-    const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
+    /** The standby's host public key, which the GPU pins: made by the standby (GCP) or by Fleet (Vast). */
+    let hostPublicKey: pulumi.Output<string>;
     this.privateKey = pulumi.secret(syncKey.privateKeyOpenssh);
     const protect = pair.state !== "running";
-    const standbySecrets = pulumi.all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh, syncKey.publicKeyOpenssh]);
 
     let endpoint: SyncEndpoint;
     let standbyReady: pulumi.Resource;
     let gcpTag: string | undefined;
     if (pair.standby.target === "gcp") {
+      if (!args.network) throw new Error("StandbyPair: a GCP standby needs Fleet's network (stacks/network.ts)");
+      const network = args.network.selfLink;
       const zone = `${pair.standby.region}-b`;
       // The data disk outlives the VM (its own resource).
       const disk = new gcp.compute.Disk(`${name}-data`, { zone, size: pair.standby.diskGb, type: "pd-balanced", labels }, { parent: this, protect });
-      const startup = standbySecrets.apply(([hostPriv, hostPub, syncPub]) => renderShellTemplate("standby-startup.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }, ["HOST_PRIVATE_KEY"]));
+      // No private key in the script: the VM makes its own host key and publishes the public half.
+      const startup = syncKey.publicKeyOpenssh.apply((syncPub) =>
+        renderShellTemplate("standby-startup.sh", { PAIR_ID: pair.pairId, SYNC_PUBLIC_KEY: syncPub.trim(), SERVE_SCRIPT }, ["SERVE_SCRIPT"]),
+      );
       gcpTag = `fleet-standby-${pair.pairId}`;
       const vm = new gcp.compute.Instance(`${name}-standby`, {
         zone,
         machineType: pair.standby.machineType,
         bootDisk: { autoDelete: true, initializeParams: { image: "debian-cloud/debian-12", size: 10 } },
         attachedDisks: [{ source: disk.id, deviceName: "data" }],
-        networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
+        // The one public address Fleet asks for: the GPU on Vast dials it (only its address may).
+        networkInterfaces: [{ network, accessConfigs: [{}] }],
         // Spot; STOP on preemption so the VM (and with it the attached disk) is kept.
         scheduling: { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" },
         tags: [gcpTag],
@@ -93,33 +112,37 @@ export class StandbyPair extends pulumi.ComponentResource {
         labels: labelsAt(policy.standbyMaxHourUsd),
         // In metadata (updated in place), not metadataStartupScript (its change replaces the VM).
         shieldedInstanceConfig: GCP_SHIELDED_VM,
-        metadata: { ...GCP_LOGIN_METADATA, "startup-script": pulumi.secret(startup) },
+        metadata: { ...GCP_LOGIN_METADATA, "enable-guest-attributes": "TRUE", "startup-script": startup },
         allowStoppingForUpdate: true,
       }, { parent: this });
-      // A default network comes with `default-allow-ssh` (tcp:22 from 0.0.0.0/0, priority 65534),
-      // which would open the standby (the only copy of a lost GPU's work) to the internet. This deny
-      // rule shadows it for the standby; the GPU's own allow rule below sits above it (priority 900).
-      new gcp.compute.Firewall(`${name}-ssh-deny`, {
-        network: "default",
-        direction: "INGRESS",
-        priority: STANDBY_SSH_DENY_PRIORITY,
-        sourceRanges: ["0.0.0.0/0"],
-        denies: [{ protocol: "tcp", ports: ["22"] }],
-        targetTags: [gcpTag],
+      // The host key the VM published, read through Compute Engine's API (authenticated, TLS).
+      const published = new GuestHostKey(`${name}-standby-host-key`, {
+        project: vm.project,
+        zone,
+        instanceName: vm.name,
+        instanceId: vm.instanceId,
       }, { parent: this });
+      hostPublicKey = published.publicKey;
       this.dataHolder = disk;
       this.diskName = disk.name;
       standbyReady = vm;
       endpoint = { host: vm.networkInterfaces.apply((n) => n[0]?.accessConfigs?.[0]?.natIp ?? ""), port: pulumi.output(22), user: "fleet" };
     } else {
-      const onstart = standbySecrets.apply(([hostPriv, hostPub, syncPub]) => renderShellTemplate("vast-standby-onstart.sh", { PAIR_ID: pair.pairId, HOST_PRIVATE_KEY: hostPriv.trim(), HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim() }, ["HOST_PRIVATE_KEY"]));
+      const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
+      hostPublicKey = hostKey.publicKeyOpenssh;
+      // The host key's private half goes in the instance's environment (Vast's API field for
+      // secrets), never in the onstart script; the onstart holds public keys and the serve script.
+      const onstart = pulumi.all([hostKey.publicKeyOpenssh, syncKey.publicKeyOpenssh]).apply(([hostPub, syncPub]) =>
+        renderShellTemplate("vast-standby-onstart.sh", { PAIR_ID: pair.pairId, HOST_PUBLIC_KEY: hostPub.trim(), SYNC_PUBLIC_KEY: syncPub.trim(), SERVE_SCRIPT }, ["SERVE_SCRIPT"]),
+      );
       const standby = new VastInstance(`${name}-standby`, {
         offerId: pair.standby.offerId,
         pairId: pair.pairId,
         role: "standby",
         image: policy.vastStandby.image,
         diskGb: pair.standby.diskGb,
-        onstart: pulumi.secret(onstart),
+        onstart,
+        env: hostKeyEnv(hostKey),
         labels: labelsAt(pair.standby.dphUsd),
         apiUrl: args.vastApiUrl,
       }, { parent: this, protect });
@@ -133,29 +156,35 @@ export class StandbyPair extends pulumi.ComponentResource {
     // running or restoring: the GPU exists. Its sync install pulls the standby's copy onto the new
     // host first (restore), and only then starts copying back, so a fresh GPU never wipes the copy.
     if (pair.state !== "gpu-lost" && pair.gpu) {
+      // The GPU's host key, made here and set through Vast's API: the install below pins it, so the
+      // sync's private key never crosses a connection whose host key was not verified.
+      const gpuHostKey = new tls.PrivateKey(`${name}-gpu-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: PRIVATE_OUTPUTS });
       const gpu = new VastInstance(`${name}-gpu`, {
         offerId: pair.gpu.offerId,
         pairId: pair.pairId,
         image: policy.gpu.image,
         diskGb: policy.gpu.diskGb,
         labels: labelsAt(pair.gpu.dphUsd),
-        onstart: pulumi.interpolate`mkdir -p /root/.ssh && echo '${syncKey.publicKeyOpenssh}' >> /root/.ssh/authorized_keys`,
+        onstart: pulumi.all([gpuHostKey.publicKeyOpenssh, syncKey.publicKeyOpenssh]).apply(([hostPub, loginPub]) =>
+          renderShellTemplate("gpu-onstart.sh", { PAIR_ID: pair.pairId, HOST_PUBLIC_KEY: hostPub.trim(), LOGIN_PUBLIC_KEY: loginPub.trim() }),
+        ),
+        env: hostKeyEnv(gpuHostKey),
         apiUrl: args.vastApiUrl,
       }, { parent: this });
       this.gpuIp = gpu.publicIp;
       const dependsOn: pulumi.Resource[] = [standbyReady];
-      if (gcpTag) {
+      if (gcpTag && args.network) {
+        // Fleet's network has no other rule, so this is the standby's only way in.
         dependsOn.push(new gcp.compute.Firewall(`${name}-ssh`, {
-          network: "default",
+          network: args.network.selfLink,
           direction: "INGRESS",
-          priority: STANDBY_SSH_ALLOW_PRIORITY,
           sourceRanges: [pulumi.interpolate`${gpu.publicIp}/32`],
           allows: [{ protocol: "tcp", ports: ["22"] }],
           targetTags: [gcpTag],
         }, { parent: this }));
       }
       const install = pulumi
-        .all([syncKey.privateKeyOpenssh, hostKey.publicKeyOpenssh, endpoint.host, endpoint.port])
+        .all([syncKey.privateKeyOpenssh, hostPublicKey, endpoint.host, endpoint.port])
         .apply(([priv, hostPub, host, port]) =>
           renderShellTemplate("gpu-sync-install.sh", {
             PAIR_ID: pair.pairId,
@@ -177,7 +206,15 @@ export class StandbyPair extends pulumi.ComponentResource {
       // install stops the old loop itself. Dials are bounded (@pulumi/command 1.2's dialErrorLimit
       // and perDialTimeout): a GPU host that stops answering fails an install in about a minute.
       new command.remote.Command(`${name}-sync`, {
-        connection: { host: gpu.sshHost, port: gpu.sshPort, user: "root", privateKey: syncKey.privateKeyOpenssh, dialErrorLimit: SSH_DIAL_LIMIT, perDialTimeout: SSH_DIAL_TIMEOUT_S },
+        connection: {
+          host: gpu.sshHost,
+          port: gpu.sshPort,
+          user: "root",
+          privateKey: syncKey.privateKeyOpenssh,
+          hostKey: gpuHostKey.publicKeyOpenssh.apply((k) => k.trim()),
+          dialErrorLimit: SSH_DIAL_LIMIT,
+          perDialTimeout: SSH_DIAL_TIMEOUT_S,
+        },
         create: pulumi.secret(install),
       }, { parent: this, dependsOn, deletedWith: gpu });
     } else {

@@ -26,6 +26,7 @@ export function policyLeaves(schema: z.ZodObject, prefix: string[] = []): Leaf[]
   const leaves: Leaf[] = [];
   for (const [key, child] of Object.entries(schema.shape)) {
     const inner = unwrap(child as z.ZodType);
+    if (inner instanceof z.ZodNever) continue; // a removed key: refused with its fix, not configurable
     const path = [...prefix, key];
     if (inner instanceof z.ZodObject) leaves.push(...policyLeaves(inner, path));
     else {

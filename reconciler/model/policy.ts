@@ -46,7 +46,10 @@ export const BurstPolicySchema = z.strictObject({
   namePrefix: z.string().regex(/^[a-z][-a-z0-9]{0,30}$/, "must be 1-31 lowercase letters, digits or hyphens, starting with a letter").default("fleet-burst"),
   image: z.string().min(1).default("debian-cloud/debian-12"),
   diskGb: z.int().min(10).max(65536).default(20),
-  network: z.string().min(1).default("default"),
+  /** Gone: burst VMs run on Fleet's own network (stacks/network.ts), never one Fleet does not own. */
+  network: z
+    .never({ error: "is no longer set: burst VMs run on Fleet's own network (no public address, out through Cloud NAT); delete this field" })
+    .optional(),
   pressure: PressureThresholdsSchema.prefault({}),
 });
 

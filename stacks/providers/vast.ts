@@ -19,6 +19,11 @@ export interface VastInstanceInputs {
   image: string;
   diskGb: number;
   onstart: string;
+  /**
+   * The instance's environment (Vast's `env`: the API's field for secrets, such as the SSH host key
+   * Fleet made for it). A secret; never printed. Vast cannot change it later: a change replaces.
+   */
+  env?: Record<string, string>;
   /** gpu (default) or standby: the label, and what a stopped instance gets (replace or start). */
   role?: "gpu" | "standby";
   /** Optional base URL (tests, proxies); default VAST_API_URL or the public API. */
@@ -100,7 +105,7 @@ export const vastInstanceProvider = {
     const what = inputs.role === "standby" ? "standby" : "GPU";
     const existing = (await c.showInstances()).filter((i) => i.label === label);
     if (existing.length) throw new Error(`pair ${inputs.pairId} already has Vast ${what} instance ${existing.map((i) => i.id).join(", ")}: not renting a second ${what} (import it or destroy it first)`);
-    const id = await c.createInstance(inputs.offerId, { image: inputs.image, diskGb: inputs.diskGb, onstart: inputs.onstart, label });
+    const id = await c.createInstance(inputs.offerId, { image: inputs.image, diskGb: inputs.diskGb, onstart: inputs.onstart, label, env: inputs.env });
     const mine = (await c.showInstances()).filter((i) => i.label === label).sort((a, b) => a.id - b.id);
     if (mine.length > 1) {
       // Another create for this pair won the race: keep the first, give back ours, and say so.
@@ -122,7 +127,7 @@ export const vastInstanceProvider = {
     return { id, props: { ...props, status, ...endpoint, dphUsd: inst.dphUsd, downSince } };
   },
   async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
-    const keys = ["offerId", "pairId", "image", "diskGb", "onstart", "role"] as const;
+    const keys = ["offerId", "pairId", "image", "diskGb", "onstart", "env", "role"] as const;
     const replaces = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
     // A stopped standby is started in place (update); a lost GPU is rented again (replace). States
     // on the way to running, and a short offline, change nothing.
@@ -155,6 +160,8 @@ export class VastInstance extends pulumi.dynamic.Resource {
   declare readonly label: pulumi.Output<string>;
   constructor(name: string, args: In<VastInstanceInputs>, opts?: pulumi.CustomResourceOptions) {
     const outputs = { instanceId: undefined, status: undefined, publicIp: undefined, sshHost: undefined, sshPort: undefined, dphUsd: undefined, label: undefined, downSince: undefined };
-    super(vastInstanceProvider, name, { ...args, ...outputs }, opts, "fleet", "VastInstance");
+    // The environment holds the instance's host key: a secret in the state as in the inputs.
+    const secret = { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "env"] };
+    super(vastInstanceProvider, name, { ...args, ...outputs }, secret, "fleet", "VastInstance");
   }
 }

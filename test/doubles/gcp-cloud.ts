@@ -224,6 +224,8 @@ export class GcpCloud {
       case "compute.zoneOperations.wait":
       case "compute.globalOperations.get":
       case "compute.globalOperations.wait":
+      case "compute.regionOperations.get":
+      case "compute.regionOperations.wait":
         return { kind: "compute#operation", name: p.operation, status: "DONE", progress: 100 };
       case "compute.instances.insert":
         return this.insertInstance(p.zone!, body);
@@ -235,6 +237,21 @@ export class GcpCloud {
         return this.insertDisk(p.zone!, body);
       case "compute.firewalls.insert":
         return this.insertFirewall(body);
+      case "compute.networks.insert":
+        return this.insertNetwork(body);
+      case "compute.networks.delete":
+        return this.op(method.id, p, () => this.deleteNetwork(this.rel(method.id, p)));
+      case "compute.routers.insert":
+        return this.insertRouter(p.region!, body);
+      case "compute.routers.get":
+        return this.get(this.rel(method.id, p));
+      case "compute.routers.patch":
+        return this.op(method.id, p, () => this.patchRouter(this.rel(method.id, p), body));
+      case "compute.routers.delete":
+        return this.op(method.id, p, () => {
+          this.get(this.rel(method.id, p));
+          this.compute.delete(this.rel(method.id, p));
+        });
       case "compute.instances.get":
       case "compute.disks.get":
       case "compute.firewalls.get":
@@ -412,10 +429,10 @@ export class GcpCloud {
   /** The relative link a method's path parameters name. */
   private rel(methodId: string, p: Record<string, string>): string {
     const kind = methodId.split(".")[1]!;
-    const name = p.instance ?? p.disk ?? p.firewall ?? p.network ?? p.resource;
-    return p.zone
-      ? `projects/${p.project}/zones/${p.zone}/${kind}/${name}`
-      : `projects/${p.project}/global/${kind}/${name}`;
+    const name = p.instance ?? p.disk ?? p.firewall ?? p.network ?? p.router ?? p.resource;
+    if (p.zone) return `projects/${p.project}/zones/${p.zone}/${kind}/${name}`;
+    if (p.region) return `projects/${p.project}/regions/${p.region}/${kind}/${name}`;
+    return `projects/${p.project}/global/${kind}/${name}`;
   }
 
   private get(rel: string): Obj {
@@ -427,7 +444,11 @@ export class GcpCloud {
   private op(methodId: string, p: Record<string, string>, effect: () => void): Obj {
     effect();
     const name = `operation-${Date.now()}-${randomUUID().slice(0, 8)}`;
-    const scope = p.zone ? `projects/${p.project}/zones/${p.zone}` : `projects/${p.project}/global`;
+    const scope = p.zone
+      ? `projects/${p.project}/zones/${p.zone}`
+      : p.region
+        ? `projects/${p.project}/regions/${p.region}`
+        : `projects/${p.project}/global`;
     return {
       kind: "compute#operation",
       id: String(this.nextId++),
@@ -438,6 +459,7 @@ export class GcpCloud {
       progress: 100,
       selfLink: this.link(`${scope}/operations/${name}`),
       ...(p.zone ? { zone: this.link(scope) } : {}),
+      ...(p.region ? { region: this.link(scope) } : {}),
     };
   }
 
@@ -674,6 +696,77 @@ export class GcpCloud {
     this.checkFirewall(fw);
     this.compute.set(rel, fw);
     return this.op("compute.firewalls.insert", { project: this.project, firewall: body.name }, () => {});
+  }
+
+  /** networks.insert: an auto-mode network gets a subnet per region from GCP, and no firewall rules. */
+  private insertNetwork(body: Obj): Obj {
+    const rel = `projects/${this.project}/global/networks/${body.name}`;
+    this.checkNew(rel, body.name);
+    this.compute.set(rel, {
+      ...body,
+      kind: "compute#network",
+      id: String(this.nextId++),
+      autoCreateSubnetworks: body.autoCreateSubnetworks ?? false,
+      routingConfig: { routingMode: body.routingConfig?.routingMode ?? "REGIONAL" },
+      selfLink: this.link(rel),
+    });
+    return this.op("compute.networks.insert", { project: this.project, network: body.name }, () => {});
+  }
+
+  /** A network in use (a VM's interface, a firewall rule, a router) cannot be deleted. */
+  private deleteNetwork(rel: string) {
+    const self = this.get(rel).selfLink;
+    for (const [user, r] of this.compute) {
+      const nets = [r.network, ...(r.networkInterfaces ?? []).map((n: Obj) => n.network)];
+      if (user !== rel && nets.includes(self))
+        throw new GoogleApiError(
+          400,
+          `The network resource '${rel}' is already being used by '${user}'`,
+          "FAILED_PRECONDITION",
+        );
+    }
+    this.compute.delete(rel);
+  }
+
+  private insertRouter(region: string, body: Obj): Obj {
+    const rel = `projects/${this.project}/regions/${region}/routers/${body.name}`;
+    this.checkNew(rel, body.name);
+    const router = {
+      ...body,
+      kind: "compute#router",
+      id: String(this.nextId++),
+      network: this.network(body.network, "resource.network"),
+      region: this.link(`projects/${this.project}/regions/${region}`),
+      nats: [],
+      selfLink: this.link(rel),
+    };
+    this.checkNats(body.nats ?? []);
+    router.nats = body.nats ?? [];
+    this.compute.set(rel, router);
+    return this.op("compute.routers.insert", { project: this.project, region, router: body.name }, () => {});
+  }
+
+  /** routers.patch: a Cloud NAT is a `nats` entry of its router (what google_compute_router_nat patches). */
+  private patchRouter(rel: string, body: Obj) {
+    const router = this.get(rel);
+    if (body.network && this.network(body.network, "resource.network") !== router.network)
+      throw new GoogleApiError(400, "Invalid value for field 'resource.network': a router's network cannot change.");
+    this.checkNats(body.nats ?? router.nats);
+    Object.assign(router, body.nats ? { nats: body.nats } : {}, body.description ? { description: body.description } : {});
+  }
+
+  /** RouterNat (compute.v1): a name, and which subnets and addresses; names unique on the router. */
+  private checkNats(nats: Obj[]) {
+    const names = new Set<string>();
+    nats.forEach((n, i) => {
+      if (!n.name || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(n.name))
+        throw new GoogleApiError(400, `Invalid value for field 'resource.nats[${i}].name': '${n.name ?? ""}'.`);
+      if (names.has(n.name))
+        throw new GoogleApiError(400, `Invalid value for field 'resource.nats[${i}].name': '${n.name}'. Duplicate.`);
+      names.add(n.name);
+      if (n.natIpAllocateOption === "MANUAL_ONLY" && !n.natIps?.length)
+        throw new GoogleApiError(400, `Invalid value for field 'resource.nats[${i}].natIps': MANUAL_ONLY needs addresses.`);
+    });
   }
 
   private patchFirewall(rel: string, body: Obj) {

@@ -93,7 +93,7 @@ export class VastDouble {
    * Where a rented instance runs: by default a documentation address and Vast's ssh proxy shape;
    * the engine tests give a real host here (a sandbox that ran the instance's onstart and serves ssh).
    */
-  boot?: (instance: { id: number; label: string | null; onstart?: string }) => Promise<{ public_ipaddr: string; ssh_host: string; ssh_port: number }>;
+  boot?: (instance: { id: number; label: string | null; onstart?: string; extra_env: [string, string][] }) => Promise<{ public_ipaddr: string; ssh_host: string; ssh_port: number }>;
   private booting = new Map<number, { listings: number; endpoint?: Record<string, unknown> }>();
 
   /** Moves every booting instance one listing along its boot (scheduled -> loading -> running). */
@@ -201,7 +201,7 @@ export class VastDouble {
       const endpoint = { public_ipaddr: "203.0.113.10", ssh_host: "ssh5.vast.ai", ssh_port: 20000 + (id % 1000) };
       const booting = { id, actual_status: null, label: body?.label ?? null, gpu_name: offer.gpu_name, dph_total: offer.dph_total, public_ipaddr: null, ssh_host: null, ssh_port: null, start_date: 1_795_000_000, image_uuid: body?.image, disk_space: body?.disk, onstart: body?.onstart,
         // [[name, value], ...] as the v1 list answers it (vast-openapi.yaml; the official CLI reads it on every row).
-        extra_env: Object.entries(body?.env ?? {}) };
+        extra_env: Object.entries((body?.env ?? {}) as Record<string, string>) };
       this.instances.push(booting);
       const boot = { listings: 0, endpoint: this.boot ? undefined : endpoint };
       this.booting.set(id, boot);

@@ -63,8 +63,9 @@ describe("burst on the real engine and a GCP double", { timeout: 900_000 }, () =
   test("plan under high pressure previews one Spot VM with its account and roles, the policy pack passing", async () => {
     const r = await run(["plan", "--signals", signalsFile(90), "--out", path.join(c.dir, "plan.json")]);
     assert.match(r.stdout, /burst\s+scale\s+pressure high.*burst 0 -> 1/);
-    // The stack, the component, its account, two role bindings and the VM.
-    assert.match(r.stdout, /preview: 6 create/);
+    // The stack, the component, its account, two role bindings and the VM; Fleet's network (its
+    // component, the VPC, the IAP rule, a Cloud Router and NAT in the VM's region).
+    assert.match(r.stdout, /preview: 11 create/);
     assert.doesNotMatch(r.stdout + r.stderr, /mandatory|violation/i);
     assert.deepEqual(vmNames(), [], "a plan creates nothing");
   });
@@ -86,6 +87,13 @@ describe("burst on the real engine and a GCP double", { timeout: 900_000 }, () =
     assert.match(vm.machineType, /zones\/us-central1-[a-z]\/machineTypes\/e2-standard-4$/);
     assert.equal(vm.labels["managed-by"], "fleet");
     assert.equal(vm.labels["fleet-area"], "burst");
+    // Issue 19: on Fleet's own network, no public address; out through the region's Cloud NAT.
+    assert.equal(vm.networkInterfaces.length, 1);
+    assert.match(vm.networkInterfaces[0].network, /\/global\/networks\/fleet-net-[0-9a-f]{10}$/);
+    assert.deepEqual(vm.networkInterfaces[0].accessConfigs, []);
+    const region = vm.zone.split("/").pop().replace(/-[a-z]$/, "");
+    const routers = [...c.gcp.compute.values()].filter((r) => r.kind === "compute#router");
+    assert.deepEqual(routers.map((r) => [r.network, r.region.split("/").pop(), r.nats.length]), [[vm.networkInterfaces[0].network, region, 1]]);
     const sa = [...c.gcp.serviceAccounts.values()];
     assert.equal(sa.length, 1);
     assert.deepEqual(vm.serviceAccounts.map((s: { email: string }) => s.email), [sa[0]!.email]);
@@ -122,6 +130,9 @@ describe("burst on the real engine and a GCP double", { timeout: 900_000 }, () =
     assert.deepEqual(vmNames(), []);
     assert.equal(c.gcp.serviceAccounts.size, 0);
     assert.ok(!JSON.stringify(c.gcp.policy).includes("serviceAccount:"), JSON.stringify(c.gcp.policy));
+    // And Fleet's network: no GCP VM declared, so no VPC, router, NAT or rule of Fleet's is left.
+    const left = [...c.gcp.compute.keys()].filter((k) => /networks\/fleet-net|\/routers\/|firewalls\/(?!default-)/.test(k));
+    assert.deepEqual(left, []);
     assert.deepEqual(stackState(c.stack, c.env).pending, []);
     await run(["drift"], 0);
   });

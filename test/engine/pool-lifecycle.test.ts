@@ -35,6 +35,10 @@ describe("pool (gcp) on the real engine and a GCP double", { timeout: 900_000 },
     assert.equal(vms[0]!.scheduling.instanceTerminationAction, "STOP");
     assert.equal(vms[0]!.labels["fleet-area"], "pool");
     assert.match(vms[0]!.machineType, /machineTypes\/e2-standard-4$/);
+    // Issue 19: on Fleet's network without a public address, out through its region's Cloud NAT.
+    assert.match(vms[0]!.networkInterfaces[0].network, /\/networks\/fleet-net-[0-9a-f]{10}$/);
+    assert.deepEqual(vms[0]!.networkInterfaces[0].accessConfigs, []);
+    assert.deepEqual(fleetNetworkObjects().map((k) => k.split("/").slice(-2).join("/")).sort().map((k) => k.split("/")[0]), ["firewalls", "networks", "routers"]);
     await run(["drift"], 0);
     // The pool's observer reads the instance and its usage (Monitoring answers; no points yet).
     const again = await run(["reconcile", "--once", "--mode", "auto"]);
@@ -57,6 +61,12 @@ describe("pool (gcp) on the real engine and a GCP double", { timeout: 900_000 },
     c.writeStack({ owner: "fleet", burst: { enabled: false }, pool: { enabled: false } });
     await run(["reconcile", "--once", "--mode", "auto"]);
     assert.deepEqual(names(), []);
+    assert.deepEqual(fleetNetworkObjects(), [], "no network, router, NAT or rule of Fleet's is left");
     await run(["drift"], 0);
   });
+
+  /** What Fleet's network adds in the double: the VPC, its routers (NAT inside) and rules. */
+  function fleetNetworkObjects(): string[] {
+    return [...c.gcp.compute.keys()].filter((k) => /networks\/fleet-net|\/routers\/|firewalls\/(?!default-)/.test(k));
+  }
 });

@@ -61,8 +61,11 @@ export class SandboxHost {
     return path.join(this.dir, bind.target.slice(1).replace(/\//g, "_"), inside.slice(bind.target.length));
   }
 
-  /** Runs `onstart` inside the host as root (as Vast runs an instance's onstart), then its sshd. */
-  async boot(onstart: string): Promise<{ host: string; port: number }> {
+  /**
+   * Runs `onstart` inside the host as root with the instance's environment (as Vast runs an
+   * instance's onstart in its container, `-e` variables set), then its sshd.
+   */
+  async boot(onstart: string, env: Record<string, string> = {}): Promise<{ host: string; port: number }> {
     for (const b of BINDS) {
       const own = this.path(b.target);
       fs.mkdirSync(own, { recursive: true, mode: 0o755 });
@@ -87,7 +90,10 @@ export class SandboxHost {
     // The host's own host key when its onstart installs none (a GPU host: Vast's image has one).
     const ensureKey = "[ -s /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key";
     const script = `set -e; ${mounts}; bash ${JSON.stringify(path.join(this.dir, "onstart.sh"))} > /var/log/onstart.log 2>&1; ${ensureKey}; exec ${sshd}`;
-    this.sshd = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", script], { stdio: ["ignore", "ignore", "pipe"] });
+    this.sshd = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", script], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let err = "";
     this.sshd.stderr!.on("data", (c) => (err += c));
     const until = Date.now() + 20_000;

@@ -1,7 +1,8 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, outputValue, type Created } from "./mocks";
+import { FLEET_NETWORK_LINK, installMocks, networkStub, outputValue, type Created } from "./mocks";
+import { gcpNetworkViolations } from "../../policies/rules";
 import { FleetPolicySchema, type BurstVmSpec } from "../../reconciler/model";
 
 let created: Created[];
@@ -18,7 +19,7 @@ function vm(i: number): BurstVmSpec {
 test("BurstPool: one Spot VM per desired VM, with labels, spot settings and a least-privilege account", async () => {
   const { BurstPool } = await import("../../stacks/burst");
   const before = created.length;
-  const pool = new BurstPool("b1", { vms: [vm(1), vm(2)], owner: "alice", policy: policy.burst });
+  const pool = new BurstPool("b1", { vms: [vm(1), vm(2)], owner: "alice", policy: policy.burst, network: networkStub() });
   assert.deepEqual(await outputValue(pool.vmNames), ["fleet-burst-20261122t1200-1", "fleet-burst-20261122t1200-2"]);
   await outputValue(pool.serviceAccountEmail);
   await new Promise((r) => setTimeout(r, 50));
@@ -39,6 +40,10 @@ test("BurstPool: one Spot VM per desired VM, with labels, spot settings and a le
     assert.equal(inst.inputs.metadataStartupScript, undefined);
     assert.match(inst.inputs.metadata["startup-script"], /guest-attributes\/fleet\/last-busy-at/);
     assert.doesNotMatch(inst.inputs.metadata["startup-script"], /\{\{/);
+    // Issue 19: on Fleet's network, no public address (out through Cloud NAT, in through IAP only).
+    assert.deepEqual(inst.inputs.networkInterfaces, [{ network: FLEET_NETWORK_LINK }]);
+    assert.deepEqual(inst.inputs.tags, ["fleet-iap-ssh"]);
+    assert.deepEqual(gcpNetworkViolations({ type: inst.type, props: inst.inputs }), []);
     assert.match(inst.inputs.serviceAccount.email, /^fleet-burst-[0-9a-f]{8}@proj\.iam\.gserviceaccount\.com$/);
   }
   const roles = mine.filter((c) => c.type === "gcp:projects/iAMMember:IAMMember").map((c) => c.inputs.role).sort();
@@ -61,14 +66,30 @@ test("stack program: validates fleet:desired from config and declares it", async
   pulumi.runtime.setConfig("fleet:policy", JSON.stringify({ owner: "bob" }));
   const { desired, policy: p } = readFleetConfig({});
   assert.equal(p.owner, "bob");
+  const before = created.length;
   const fleet = defineFleet(desired, p);
   assert.deepEqual(await outputValue(fleet.burst.vmNames), ["fleet-burst-20261122t1200-7"]);
+  await new Promise((r) => setTimeout(r, 50));
+  // Fleet's network with a Cloud NAT in the VM's region, and the IAP rule as its only ingress.
+  const mine = created.slice(before);
+  const net = mine.find((c) => c.type === "gcp:compute/network:Network")!;
+  assert.match(net.inputs.name, /^fleet-net-[0-9a-f]{10}$/);
+  assert.equal(net.inputs.autoCreateSubnetworks, true);
+  assert.deepEqual(mine.filter((c) => c.type === "gcp:compute/routerNat:RouterNat").map((c) => c.inputs.region), ["us-east1"]);
+  const rules = mine.filter((c) => c.type === "gcp:compute/firewall:Firewall");
+  assert.deepEqual(rules.map((r) => [r.inputs.sourceRanges, r.inputs.allows, r.inputs.targetTags]), [[["35.235.240.0/20"], [{ protocol: "tcp", ports: ["22"] }], ["fleet-iap-ssh"]]]);
 });
 
 test("stack program: an invalid fleet:desired fails with the field named", async () => {
   const { readFleetConfig } = await import("../../stacks/fleet");
   pulumi.runtime.setConfig("fleet:desired", JSON.stringify({ burst: { vms: [{ ...vm(1), zone: "Nowhere" }] } }));
   assert.throws(() => readFleetConfig({}), /fleet:desired\.burst\.vms\[0\]\.zone: must be a GCP zone/);
+});
+
+test("burst.network is refused with the fix: burst VMs run on Fleet's own network", () => {
+  const r = FleetPolicySchema.safeParse({ owner: "alice", burst: { network: "default" } });
+  assert.equal(r.success, false);
+  assert.match(JSON.stringify(r.error!.issues), /no longer set: burst VMs run on Fleet's own network.*delete this field/);
 });
 
 // Issue 13: the account id was `${namePrefix}-vm` for every stack of a project, and invalid for

@@ -25,6 +25,9 @@ export function installMocks(project = "fleet", stack = "test"): Created[] {
             ? { publicIp: "203.0.113.30", sshHost: "ssh6.vast.ai", sshPort: 20020, instanceId: 9000002, status: "running", label: `fleet-standby-${args.inputs.pairId}` }
             : { publicIp: "203.0.113.10", sshHost: "ssh5.vast.ai", sshPort: 20010, instanceId: 9000001, status: "running", label: `fleet-pair-${args.inputs.pairId}` });
         }
+        if (args.type === "pulumi-nodejs:dynamic/fleet:GuestHostKey") state.publicKey = `ssh-ed25519 AAAAmockhost${args.inputs.instanceName}`;
+        if (args.type === "gcp:compute/instance:Instance") state.instanceId = `${args.name}-instance-id`;
+        if (args.type === "gcp:compute/network:Network") state.selfLink = `https://www.googleapis.com/compute/v1/projects/proj/global/networks/${args.inputs.name}`;
         if (args.type === "gcp:compute/instance:Instance") state.networkInterfaces = (args.inputs.networkInterfaces ?? []).map((n: any) => ({ ...n, accessConfigs: [{ natIp: "198.51.100.20" }] }));
         if (args.type.startsWith("aws:")) state.arn = `arn:aws:mock:us-east-1:123456789012:${args.name}`;
         if (args.type === "aws:sqs/queue:Queue") state.url = `https://sqs.us-east-1.amazonaws.com/123456789012/${args.name}`;
@@ -42,6 +45,12 @@ export function installMocks(project = "fleet", stack = "test"): Created[] {
     false,
   );
   return created;
+}
+
+/** Fleet's network as a component gets it (stacks/network.ts), for components built alone. */
+export const FLEET_NETWORK_LINK = "https://www.googleapis.com/compute/v1/projects/proj/global/networks/fleet-net-0123456789";
+export function networkStub(): { selfLink: pulumi.Output<string>; ready: pulumi.Resource[] } {
+  return { selfLink: pulumi.output(FLEET_NETWORK_LINK), ready: [] };
 }
 
 export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {

@@ -90,6 +90,33 @@ for (const [what, desired] of fleets) {
   });
 }
 
+// Issue 19, item 6: the components put every GCP VM on `default` with a public address.
+test("what the components declare on GCP: one network of Fleet's, a public address on the standby only", async () => {
+  const all = await declared({ ...EMPTY_DESIRED, burst: { vms: [vm(4)] }, pool: gcpPool, standby: { pairs: [{ ...gcpPair, pairId: "n" }] } });
+  const nets = all.filter((r) => r.type === "gcp:compute/network:Network");
+  assert.equal(nets.length, 1);
+  const vms = all.filter((r) => r.type === "gcp:compute/instance:Instance");
+  assert.equal(vms.length, 3);
+  for (const v of vms) {
+    const nic = v.inputs.networkInterfaces[0];
+    assert.match(nic.network, /\/networks\/fleet-net-[0-9a-f]{10}$/, v.name);
+    assert.equal(Boolean(nic.accessConfigs?.length), v.inputs.labels["fleet-area"] === "standby", v.name);
+  }
+  // Cloud NAT where burst and pool VMs run; the standby's region needs none.
+  const natRegions = all.filter((r) => r.type === "gcp:compute/routerNat:RouterNat").map((r) => r.inputs.region).sort();
+  assert.deepEqual(natRegions, ["us-central1", "us-east1"]);
+  // And the pack flags a VM moved back to `default` or given a public address.
+  const moved = vms.map((v) => ({ ...v, inputs: { ...v.inputs, networkInterfaces: [{ network: "default", accessConfigs: [{}] }] } }));
+  const v = violations(moved);
+  assert.equal(v.filter((m) => /is not Fleet's/.test(m)).length, 3, v.join("\n"));
+  assert.equal(v.filter((m) => /has a public address/.test(m)).length, 2, v.join("\n"));
+});
+
+test("no GCP VM declared: no network either (a stack of Vast, AWS or hpc makes no GCP call)", async () => {
+  for (const desired of [{ ...EMPTY_DESIRED, pool: awsPool }, { ...EMPTY_DESIRED, standby: { pairs: [vastPair] } }, { ...EMPTY_DESIRED, hpc }])
+    assert.deepEqual((await declared(desired)).filter((r) => r.type.startsWith("gcp:")), []);
+});
+
 test("a GPU above the hourly limit: fleet-max-hourly-price flags the Vast GPU by its price", async () => {
   const resources = await declared({ ...EMPTY_DESIRED, standby: { pairs: [{ ...vastPair, pairId: "x", gpu: gpu(2.5) }] } });
   const v = violations(resources);

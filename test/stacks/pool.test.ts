@@ -1,6 +1,6 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { installMocks, outputValue, type Created } from "./mocks";
+import { installMocks, networkStub, outputValue, type Created } from "./mocks";
 import { PoolPolicySchema, type DesiredPool } from "../../reconciler/model";
 import { requiredLabelViolations, spotOnlyViolations, maxHourlyPriceViolations } from "../../policies/rules";
 
@@ -15,7 +15,7 @@ const awsSpot: DesiredPool = { provider: "aws", region: "us-east-1", zone: "us-e
 async function build(name: string, pool: DesiredPool, p = policy) {
   const { SpotPool } = await import("../../stacks/pool");
   const before = created.length;
-  const c = new SpotPool(name, { pool, owner: "alice", policy: p });
+  const c = new SpotPool(name, { pool, owner: "alice", policy: p, network: networkStub() });
   await outputValue(c.instanceId);
   await new Promise((r) => setTimeout(r, 50));
   return created.slice(before);

@@ -1,10 +1,10 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, outputValue, type Created } from "./mocks";
+import { FLEET_NETWORK_LINK, installMocks, networkStub, outputValue, type Created } from "./mocks";
 import { StandbyPolicySchema, type Pair } from "../../reconciler/model";
 import { continentOf, standbyRegionFor } from "../../reconciler/standby/geo";
-import { gcpHardeningViolations, sshOpenToWorldViolations, requiredLabelViolations } from "../../policies/rules";
+import { gcpHardeningViolations, gcpNetworkViolations, sshOpenToWorldViolations, requiredLabelViolations } from "../../policies/rules";
 
 let created: Created[];
 before(() => {
@@ -17,7 +17,7 @@ const pair = (over: Partial<Pair> = {}): Pair => ({ pairId: "a", state: "running
 async function build(name: string, p: Pair) {
   const { StandbyPair } = await import("../../stacks/standby");
   const before = created.length;
-  const c = new StandbyPair(name, { pair: p, owner: "alice", policy });
+  const c = new StandbyPair(name, { pair: p, owner: "alice", policy, network: networkStub() });
   await outputValue(c.diskName);
   await new Promise((r) => setTimeout(r, 100));
   return { c, res: created.slice(before) };
@@ -48,12 +48,14 @@ test("StandbyPair: GPU, Spot standby in the GPU's continent, its own data disk, 
   assert.match(fw.inputs.sourceRanges[0], /\/32$/);
   assert.deepEqual(fw.inputs.allows, [{ protocol: "tcp", ports: ["22"] }]);
   assert.deepEqual(sshOpenToWorldViolations({ type: fw.type, props: fw.inputs }), []);
-  // A default network's pre-made default-allow-ssh (0.0.0.0/0, priority 65534) is shadowed for the
-  // standby by a deny rule, and the GPU's allow sits above that deny (lower number wins).
-  const deny = res.find((r) => r.type === "gcp:compute/firewall:Firewall" && r.inputs.denies)!;
-  assert.deepEqual([deny.inputs.sourceRanges, deny.inputs.denies, deny.inputs.targetTags], [["0.0.0.0/0"], [{ protocol: "tcp", ports: ["22"] }], vm.inputs.tags]);
-  assert.ok(fw.inputs.priority < deny.inputs.priority && deny.inputs.priority < 65534);
+  // Issue 19: on Fleet's network, whose only rules are Fleet's: the GPU's allow is the one way in,
+  // and the standby is the one Fleet VM with a public address (its GPU dials it).
   assert.deepEqual(fw.inputs.targetTags, vm.inputs.tags);
+  assert.equal(fw.inputs.network, FLEET_NETWORK_LINK);
+  assert.equal(vm.inputs.networkInterfaces[0].network, FLEET_NETWORK_LINK);
+  assert.deepEqual(vm.inputs.networkInterfaces[0].accessConfigs, [{}]);
+  assert.deepEqual(res.filter((r) => r.type === "gcp:compute/firewall:Firewall").length, 1);
+  assert.deepEqual(gcpNetworkViolations({ type: vm.type, props: vm.inputs }), []);
   // Shielded VM, OS Login, the project's ssh keys blocked (reconciler/model/hardening.ts).
   const metadata = vm.inputs.metadata.value ?? vm.inputs.metadata; // a secret: it holds the startup script
   assert.deepEqual(gcpHardeningViolations({ type: vm.type, props: { ...vm.inputs, metadata } }), []);
@@ -77,12 +79,21 @@ test("StandbyPair: the private key is a secret; the sync install pins the host k
   assert.match(create, /StrictHostKeyChecking=yes/);
   assert.match(create, /FLEET_SYNC_INTERVAL=30/);
   assert.match(create, /FLEET_SYNC_PATHS="\/workspace \/root\/models"/);
-  assert.match(create, /198\.51\.100\.20 ssh-ed25519/, "the standby's host key is pinned for its address");
   assert.doesNotMatch(create, /\{\{/);
   const vm = res.find((r) => r.type === "gcp:compute/instance:Instance")!;
   assert.equal(vm.inputs.metadataStartupScript, undefined, "a startup-script change must not replace the standby VM");
-  const md = vm.inputs.metadata;
-  assert.ok(SECRET_SIG in md || SECRET_SIG in md["startup-script"], "the startup script (host private key) is a secret");
+  // Issue 19, item 3: no private key in the standby's metadata. It makes its own host key and
+  // publishes the public half; Fleet reads it through the API and the GPU pins that.
+  const startup: string = vm.inputs.metadata["startup-script"];
+  assert.equal(typeof startup, "string");
+  assert.doesNotMatch(startup, /PRIVATE KEY/);
+  assert.match(startup, /ssh-keygen -q -t ed25519 -N '' -f \/etc\/ssh\/ssh_host_ed25519_key/);
+  assert.match(startup, /guest-attributes\/fleet\/host-ed25519/);
+  assert.equal(vm.inputs.metadata["enable-guest-attributes"], "TRUE");
+  const published = res.find((r) => r.type === "pulumi-nodejs:dynamic/fleet:GuestHostKey")!;
+  assert.equal(published.inputs.instanceId, `${vm.name}-instance-id`, "a new VM (a new key) replaces it");
+  assert.match(create, new RegExp(`198\\.51\\.100\\.20 ssh-ed25519 AAAAmockhost${published.inputs.instanceName}`), "the key the VM published is pinned for its address");
+  assert.equal(res.filter((r) => r.type === "tls:index/privateKey:PrivateKey").length, 2, "the sync key and the GPU's host key: no standby host key made here");
 });
 
 test("StandbyPair: when the GPU is lost the standby and its disk stay (protected); no GPU, no SSH opening", async () => {
@@ -92,7 +103,7 @@ test("StandbyPair: when the GPU is lost the standby and its disk stay (protected
   assert.equal((c.dataHolder as unknown as { __protect: boolean }).__protect, true, "the disk cannot be deleted while the pair is gpu-lost");
   assert.equal(res.find((r) => r.type === "pulumi-nodejs:dynamic/fleet:VastInstance"), undefined);
   const rules = res.filter((r) => r.type === "gcp:compute/firewall:Firewall");
-  assert.deepEqual(rules.map((r) => Object.keys(r.inputs).includes("allows")), [false], "only the deny rule: nothing may reach it");
+  assert.deepEqual(rules, [], "no rule: on Fleet's network nothing may reach it");
   const running = await build("pair-d", pair({ pairId: "d" }));
   assert.equal((running.c.dataHolder as unknown as { __protect: boolean }).__protect, false);
 });
@@ -106,9 +117,24 @@ test("StandbyPair, target vast: the standby is a Vast CPU instance (no GCP resou
   assert.equal(standby.inputs.offerId, 202);
   assert.equal(standby.inputs.diskGb, 100);
   assert.equal(standby.inputs.image, "ubuntu:22.04");
+  // Issue 19, item 3: no private key in an onstart. Each host key reaches its instance through
+  // Vast's API in the instance's environment, a secret; the onstart holds public keys only.
   const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-  assert.ok(SECRET_SIG in standby.inputs.onstart, "the onstart carries the host's private key: a secret");
-  assert.match(standby.inputs.onstart.value, /ssh_host_ed25519_key[\s\S]*pkill -HUP -x sshd/);
+  const gpu = vast.find((r) => r.inputs.role !== "standby")!;
+  for (const inst of [standby, gpu]) {
+    assert.equal(typeof inst.inputs.onstart, "string");
+    assert.doesNotMatch(inst.inputs.onstart, /PRIVATE KEY|mock-pair-v/);
+    assert.ok(SECRET_SIG in inst.inputs.env, "the environment is a secret");
+    const hostKey = Buffer.from(inst.inputs.env.value.FLEET_HOST_KEY, "base64").toString("utf8");
+    assert.match(hostKey, /^-----BEGIN OPENSSH PRIVATE KEY-----\nmock-pair-v-(gpu-)?host-key\n/);
+  }
+  assert.match(standby.inputs.onstart, /base64 -d \| install -m 600 \/dev\/stdin \/etc\/ssh\/ssh_host_ed25519_key[\s\S]*pkill -HUP -x sshd/);
+  // The pair's key may run the sync and nothing else on the standby.
+  assert.match(standby.inputs.onstart, /^line='restrict,command="\/usr\/local\/bin\/fleet-sync-serve" ssh-ed25519 AAAAmockpair-v-sync-key'$/m);
+  // The install on the GPU pins the GPU's host key, which the GPU's onstart installs.
+  const conn = res.find((r) => r.type === "command:remote:Command")!.inputs.connection.value;
+  assert.equal(conn.hostKey, "ssh-ed25519 AAAAmockpair-v-gpu-host-key");
+  assert.match(gpu.inputs.onstart, /^echo 'ssh-ed25519 AAAAmockpair-v-gpu-host-key' > \/etc\/ssh\/ssh_host_ed25519_key\.pub$/m);
   assert.equal(vast.filter((r) => r.inputs.role !== "standby").length, 1, "and the GPU");
   assert.equal(await outputValue(c.diskName), "fleet-standby-v");
   const create: string = res.find((r) => r.type === "command:remote:Command")!.inputs.create.value;

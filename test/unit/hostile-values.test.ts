@@ -15,6 +15,8 @@ const HOSTILE = ["x'; touch /tmp/fleet-pwned; '", "$(touch /tmp/fleet-pwned)", "
 const PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm1Yx3k7Zf6yq0G7m6ZpHq4fLxCwX9mCk1V2h0E9pQ+ fleet";
 const PRIV = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----";
 
+const SERVE = renderTemplate("standby-sync-serve.sh", {});
+
 /** Every shell template with values of the shapes the stacks pass, and which of them are here-documents. */
 const TEMPLATES: { name: string; values: Record<string, string | number>; heredocs: string[] }[] = [
   {
@@ -22,8 +24,9 @@ const TEMPLATES: { name: string; values: Record<string, string | number>; heredo
     values: { PAIR_ID: "p1", SYNC_PRIVATE_KEY: PRIV, KNOWN_HOST: "[ssh5.vast.ai]:20001", HOST_PUBLIC_KEY: PUB, STANDBY_USER: "root", STANDBY_HOST: "ssh5.vast.ai", STANDBY_PORT: 20001, SYNC_PATHS: "/workspace /data/run-1", INTERVAL: 30, SYNC_SCRIPT: renderTemplate("standby-sync.sh", {}) },
     heredocs: ["SYNC_PRIVATE_KEY", "SYNC_SCRIPT"],
   },
-  { name: "standby-startup.sh", values: { PAIR_ID: "p1", HOST_PRIVATE_KEY: PRIV, HOST_PUBLIC_KEY: PUB, SYNC_PUBLIC_KEY: PUB }, heredocs: ["HOST_PRIVATE_KEY"] },
-  { name: "vast-standby-onstart.sh", values: { PAIR_ID: "p1", HOST_PRIVATE_KEY: PRIV, HOST_PUBLIC_KEY: PUB, SYNC_PUBLIC_KEY: PUB }, heredocs: ["HOST_PRIVATE_KEY"] },
+  { name: "standby-startup.sh", values: { PAIR_ID: "p1", SYNC_PUBLIC_KEY: PUB, SERVE_SCRIPT: SERVE }, heredocs: ["SERVE_SCRIPT"] },
+  { name: "vast-standby-onstart.sh", values: { PAIR_ID: "p1", HOST_PUBLIC_KEY: PUB, SYNC_PUBLIC_KEY: PUB, SERVE_SCRIPT: SERVE }, heredocs: ["SERVE_SCRIPT"] },
+  { name: "gpu-onstart.sh", values: { PAIR_ID: "p1", HOST_PUBLIC_KEY: PUB, LOGIN_PUBLIC_KEY: PUB }, heredocs: [] },
   { name: "burst-startup.sh", values: { NAME: "fleet-burst-20261202t0800-1", OWNER: "fleet", EXPIRES_AT: "2026-12-02T11:00:00.000Z", BUSY_LOAD: 0.5 }, heredocs: [] },
 ];
 

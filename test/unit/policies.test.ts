@@ -137,6 +137,28 @@ test("policy fleet-safe-by-default (GCP): Shielded VM, OS Login, project ssh key
   assert.deepEqual(gcpHardeningViolations(partial), ["shieldedInstanceConfig: enableSecureBoot must be true (a Shielded VM)", "metadata 'block-project-ssh-keys' must be 'TRUE'"]);
 });
 
+// Issue 19, item 6: every GCP VM sat on the project's `default` network with a public address.
+test("policy fleet-safe-by-default (GCP network): Fleet's own network, a public address only on a standby", async () => {
+  const { gcpNetworkViolations } = await import("../../policies/rules");
+  const { fleetNetworkName } = await import("../../reconciler/model/network");
+  const own = `https://www.googleapis.com/compute/v1/projects/p/global/networks/${fleetNetworkName("p", "prod")}`;
+  const vm = (area: string, nic: Record<string, unknown>) => ({
+    type: "gcp:compute/instance:Instance",
+    props: { labels: { "fleet-area": area }, networkInterfaces: [nic] },
+  });
+  assert.deepEqual(gcpNetworkViolations(vm("burst", { network: own })), []);
+  assert.deepEqual(gcpNetworkViolations(vm("standby", { network: own, accessConfigs: [{}] })), []);
+  assert.deepEqual(gcpNetworkViolations(vm("burst", { network: undefined })), [], "not known yet: checked on the update");
+  for (const net of ["default", "projects/p/global/networks/default", "global/networks/shared-vpc"])
+    assert.match(gcpNetworkViolations(vm("pool", { network: net }))[0]!, /networkInterfaces\[0\]\.network '.*' is not Fleet's/);
+  assert.deepEqual(gcpNetworkViolations(vm("pool", { network: own, accessConfigs: [{}] })), [
+    "networkInterfaces[0] has a public address: only a standby needs one (burst and pool VMs go out through Cloud NAT)",
+  ]);
+  const fw = (network: string) => ({ type: "gcp:compute/firewall:Firewall", props: { network } });
+  assert.deepEqual(gcpNetworkViolations(fw(own)), []);
+  assert.match(gcpNetworkViolations(fw("default"))[0]!, /firewall rule on network 'default', which Fleet does not own/);
+});
+
 test("policy fleet-safe-by-default (AWS): encrypted volumes and a security group of Fleet's, read where the launch template puts them", async () => {
   const { awsHardeningViolations } = await import("../../policies/rules");
   const lt = (props: Record<string, unknown>) => ({ type: "aws:ec2/launchTemplate:LaunchTemplate", props });

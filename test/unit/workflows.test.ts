@@ -33,3 +33,20 @@ test("the production identity is only in the production environment", () => {
   assert.ok(secretsOf(up.jobs.up).includes("PULUMI_CONFIG_PASSPHRASE"));
   assert.ok(!secretsOf(wf("fleet-preview.yml").jobs.preview).includes("PULUMI_CONFIG_PASSPHRASE"));
 });
+
+/**
+ * Issue 19, item 7: third-party actions were referenced by tag (`@v4`), which their owners (or
+ * whoever takes over their account) can move to other code. Every `uses:` names a full commit.
+ */
+test("every action is pinned by a full commit, with its tag beside it", () => {
+  for (const name of ["fleet-preview.yml", "fleet-up.yml"]) {
+    const text = fs.readFileSync(path.join(REPO, ".github", "workflows", name), "utf8");
+    const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)];
+    assert.ok(uses.length >= 3, name);
+    for (const [, ref, rest] of uses) {
+      if (ref!.startsWith("./")) continue; // the repository's own action: the checked-out commit
+      assert.match(ref!, /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/, `${name}: ${ref} is not pinned by commit`);
+      assert.match(rest!, /#\s*v\d+(\.\d+)*/, `${name}: ${ref} has no tag comment`);
+    }
+  }
+});

@@ -392,6 +392,81 @@ const KINDS: Record<string, Kind> = {
       await call("compute/v1", "DELETE", id);
     },
   },
+  // resource_compute_network.go: name, description, auto_create_subnetworks, project ForceNew
+  // (routing_mode is PATCHed; Fleet does not set it).
+  "gcp:compute/network:Network": {
+    fields: ["name", "description", "autoCreateSubnetworks", "project"],
+    forceNew: ["name", "description", "autoCreateSubnetworks", "project"],
+    check: (urn, olds, news) => keepName(olds, news, urn),
+    async create(i) {
+      const project = withProject(i);
+      const body = { name: i.name, description: i.description, autoCreateSubnetworks: i.autoCreateSubnetworks ?? true };
+      await call("compute/v1", "POST", `projects/${project}/global/networks`, body);
+      const id = `projects/${project}/global/networks/${i.name}`;
+      return { id, outs: flattenNetwork(i, await call("compute/v1", "GET", id), project) };
+    },
+    async read(id, i) {
+      const n = await readOrGone("compute/v1", id);
+      return n && flattenNetwork(i, n, id.split("/")[1]!);
+    },
+    async delete(id) {
+      await call("compute/v1", "DELETE", id);
+    },
+  },
+  // resource_compute_router.go: name, network, region, project ForceNew; description and bgp PATCHed.
+  "gcp:compute/router:Router": {
+    fields: ["name", "network", "region", "description", "project"],
+    forceNew: ["name", "network", "region", "project"],
+    check: (urn, olds, news) => keepName(olds, news, urn),
+    async create(i) {
+      const project = withProject(i);
+      const body = { name: i.name, network: networkLink(project, i.network), description: i.description };
+      await call("compute/v1", "POST", `projects/${project}/regions/${i.region}/routers`, body);
+      const id = `projects/${project}/regions/${i.region}/routers/${i.name}`;
+      return { id, outs: flattenRouter(i, await call("compute/v1", "GET", id), project) };
+    },
+    async read(id, i) {
+      const r = await readOrGone("compute/v1", id);
+      return r && flattenRouter(i, r, id.split("/")[1]!);
+    },
+    async update(id, _olds, news) {
+      await call("compute/v1", "PATCH", id, { description: news.description });
+    },
+    async delete(id) {
+      await call("compute/v1", "DELETE", id);
+    },
+  },
+  // resource_compute_router_nat.go: a NAT is an entry of its router's `nats`, written with a
+  // read-modify-PATCH of the router; name, router, region, project ForceNew, the rest updatable.
+  "gcp:compute/routerNat:RouterNat": {
+    fields: ["name", "router", "region", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "project"],
+    forceNew: ["name", "router", "region", "project"],
+    check: (urn, olds, news) => keepName(olds, news, urn),
+    async create(i) {
+      const project = withProject(i);
+      const router = `projects/${project}/regions/${i.region}/routers/${i.router}`;
+      const nats = ((await call("compute/v1", "GET", router)).nats ?? []) as Props[];
+      await call("compute/v1", "PATCH", router, { nats: [...nats, expandNat(i)] });
+      return { id: `${router}/${i.name}`, outs: { ...i, project } };
+    },
+    async read(id, i) {
+      const [router, name] = [id.slice(0, id.lastIndexOf("/")), id.split("/").pop()];
+      const r = await readOrGone("compute/v1", router);
+      const nat = ((r?.nats ?? []) as Props[]).find((n) => n.name === name);
+      if (!nat) return undefined;
+      return { ...i, name, natIpAllocateOption: nat.natIpAllocateOption, sourceSubnetworkIpRangesToNat: nat.sourceSubnetworkIpRangesToNat };
+    },
+    async update(id, _olds, news) {
+      const router = id.slice(0, id.lastIndexOf("/"));
+      const nats = ((await call("compute/v1", "GET", router)).nats ?? []) as Props[];
+      await call("compute/v1", "PATCH", router, { nats: nats.map((n) => (n.name === news.name ? expandNat(news) : n)) });
+    },
+    async delete(id) {
+      const [router, name] = [id.slice(0, id.lastIndexOf("/")), id.split("/").pop()];
+      const nats = ((await call("compute/v1", "GET", router)).nats ?? []) as Props[];
+      await call("compute/v1", "PATCH", router, { nats: nats.filter((n) => n.name !== name) });
+    },
+  },
   // resource_google_service_account.go: account_id and project ForceNew; display_name and
   // description PATCHed.
   "gcp:serviceaccount/account:Account": {
@@ -500,6 +575,22 @@ function expandFirewall(i: Props, project: string): Props {
     sourceRanges: i.sourceRanges ?? [],
     targetTags: i.targetTags ?? [],
     allowed: (i.allows ?? []).map((a: Props) => ({ IPProtocol: a.protocol, ...(a.ports ? { ports: a.ports } : {}) })),
+  };
+}
+
+function flattenNetwork(i: Props, n: Props, project: string): Props {
+  return { ...i, project, name: n.name, autoCreateSubnetworks: n.autoCreateSubnetworks, selfLink: n.selfLink };
+}
+
+function flattenRouter(i: Props, r: Props, project: string): Props {
+  return { ...i, project, name: r.name, network: i.network, description: r.description, selfLink: r.selfLink };
+}
+
+function expandNat(i: Props): Props {
+  return {
+    name: i.name,
+    natIpAllocateOption: i.natIpAllocateOption,
+    sourceSubnetworkIpRangesToNat: i.sourceSubnetworkIpRangesToNat,
   };
 }
 
