@@ -127,7 +127,12 @@ export const vastInstanceProvider = {
     return { id, props: { ...props, status, ...endpoint, dphUsd: inst.dphUsd, downSince } };
   },
   async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
-    const keys = ["offerId", "pairId", "image", "diskGb", "onstart", "env", "role"] as const;
+    // Vast cannot change a running instance's onstart or environment. A standby keeps the ones it
+    // was made with: replacing it would delete the copy it holds (and if its GPU were replaced in
+    // the same update, the only copy), so a new onstart reaches standbys made from then on.
+    const keys = news.role === "standby"
+      ? (["offerId", "pairId", "image", "diskGb", "role"] as const)
+      : (["offerId", "pairId", "image", "diskGb", "onstart", "env", "role"] as const);
     const replaces = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
     // A stopped standby is started in place (update); a lost GPU is rented again (replace). States
     // on the way to running, and a short offline, change nothing.
@@ -143,7 +148,8 @@ export const vastInstanceProvider = {
     const c = client(news.apiUrl);
     await c.startInstance(Number(id));
     const inst = (await c.showInstances()).find((i) => String(i.id) === id);
-    return { outs: { ...olds, ...news, status: inst?.status ?? "loading", publicIp: inst?.publicIp ?? olds.publicIp, sshHost: inst?.sshHost ?? olds.sshHost, sshPort: inst?.sshPort ?? olds.sshPort } };
+    // The instance keeps the onstart and environment it was made with (Vast cannot change them).
+    return { outs: { ...olds, ...news, onstart: olds.onstart, env: olds.env, status: inst?.status ?? "loading", publicIp: inst?.publicIp ?? olds.publicIp, sshHost: inst?.sshHost ?? olds.sshHost, sshPort: inst?.sshPort ?? olds.sshPort } };
   },
   async delete(id: string, props: VastInstanceOutputs): Promise<void> {
     await client(props.apiUrl).destroyInstance(Number(id));

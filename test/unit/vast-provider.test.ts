@@ -82,6 +82,23 @@ test("vast provider, standby role: labelled as the pair's standby; a stopped sta
   });
 });
 
+// Issue 19 changed the onstarts and added an environment. Vast cannot change either in place, and
+// replacing a standby deletes its copy (with its GPU replaced in the same update, the only copy).
+test("vast provider: a new onstart or environment replaces a GPU but never a standby; the environment goes to Vast", async () => {
+  await withVast(async (gpuInputs, d) => {
+    const inputs: VastInstanceInputs = { ...gpuInputs, offerId: 202, role: "standby", image: "ubuntu:22.04", env: { FLEET_HOST_KEY: "a2V5" } };
+    const r = await vastInstanceProvider.create(inputs);
+    const created = d.instances.find((i) => String(i.id) === r.id);
+    assert.deepEqual(created.extra_env, [["FLEET_HOST_KEY", "a2V5"]], "sent as the create call's env");
+    const changed = { ...inputs, onstart: "echo new", env: { FLEET_HOST_KEY: "b3RoZXI=" } };
+    const diff = await vastInstanceProvider.diff(r.id, r.outs, changed);
+    assert.deepEqual([diff.changes, diff.replaces], [false, []], "the standby keeps its onstart and its copy");
+    const gpu = await vastInstanceProvider.create(gpuInputs);
+    assert.deepEqual((await vastInstanceProvider.diff(gpu.id, gpu.outs, { ...gpuInputs, onstart: "echo new" })).replaces, ["onstart"]);
+    assert.deepEqual((await vastInstanceProvider.diff(gpu.id, gpu.outs, { ...gpuInputs, env: { A: "1" } })).replaces, ["env"]);
+  });
+});
+
 test("vast provider: create waits until the instance runs with its ssh endpoint and address", async () => {
   await withVast(async (inputs, d) => {
     d.bootListings = 3; // scheduled (no address), then loading twice, then running
