@@ -10,7 +10,7 @@ import { loadStackConfig } from "../../reconciler/config/load";
 import { sweepLibvirt } from "../../reconciler/hpc/sweep";
 import { EMPTY_DESIRED, HpcSpecSchema, type DesiredFleet } from "../../reconciler/model";
 import { REPO } from "../helpers";
-import { engineSkipReason } from "./harness";
+import { ENGINE_FILE_TIMEOUT_MS, engineSkipReason } from "./harness";
 import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../../scripts/lib/libvirt-scratch";
 
 /**
@@ -22,7 +22,7 @@ import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../..
 const skip = engineSkipReason() || libvirtSkipReason();
 const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
 
-describe("Automation API against the real engine", { timeout: 600_000 }, () => {
+describe("Automation API against the real engine", { timeout: ENGINE_FILE_TIMEOUT_MS }, () => {
   const s = skip ? undefined : scratch();
   const stack = `${s?.prefix ?? "x"}-engine`;
   const stackFile = path.join(REPO, `Pulumi.${stack}.yaml`);

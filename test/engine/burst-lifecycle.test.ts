@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cloudStack, type CloudStack } from "./cloud";
-import { engineSkipReason, stackState, type CliResult } from "./harness";
+import { ENGINE_FILE_TIMEOUT_MS, engineSkipReason, stackState, type CliResult } from "./harness";
 
 /**
  * The burst area end to end on the real engine: the `fleet` CLI, the Pulumi engine and its Node.js
@@ -16,7 +16,7 @@ import { engineSkipReason, stackState, type CliResult } from "./harness";
 const skip = engineSkipReason();
 const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
 
-describe("burst on the real engine and a GCP double", { timeout: 900_000 }, () => {
+describe("burst on the real engine and a GCP double", { timeout: ENGINE_FILE_TIMEOUT_MS }, () => {
   let c: CloudStack;
   const run = (args: string[], expect: number | "any" = 0): Promise<CliResult> => c.run(args, expect);
   /** A signals file: memory at `mem` % for the last three samples, a fresh price, nothing spent. */

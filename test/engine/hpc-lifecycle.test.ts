@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { sweepLibvirt } from "../../reconciler/hpc/sweep";
 import { URI, domainTypeHere, freeCidr, libvirtSkipReason, scratch } from "../../scripts/lib/libvirt-scratch";
 import { REPO } from "../helpers";
-import { engineEnv, engineSkipReason, fleet, processes, stackState, waitFor, type CliResult } from "./harness";
+import { ENGINE_FILE_TIMEOUT_MS, engineEnv, engineSkipReason, fleet, processes, stackState, waitFor, type CliResult } from "./harness";
 
 /**
  * The hpc area end to end on the real engine and the real libvirtd, through the `fleet` CLI as a
@@ -21,7 +21,7 @@ const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip },
 const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" }).trim();
 const list = (...args: string[]) => virsh(...args).split("\n").map((l) => l.trim()).filter(Boolean);
 
-describe("hpc on the real engine and libvirtd", { timeout: 900_000 }, () => {
+describe("hpc on the real engine and libvirtd", { timeout: ENGINE_FILE_TIMEOUT_MS }, () => {
   const s = skip ? undefined : scratch("fle");
   const stack = `${s?.prefix ?? "x"}-hpc`;
   const stackFile = path.join(REPO, `Pulumi.${stack}.yaml`);

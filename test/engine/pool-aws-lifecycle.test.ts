@@ -14,7 +14,7 @@ import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { spawnSync } from "node:child_process";
 import { cloudStack, type CloudStack } from "./cloud";
 import { REPO } from "../helpers";
-import { engineSkipReason, stackState, type CliResult } from "./harness";
+import { ENGINE_FILE_TIMEOUT_MS, engineSkipReason, stackState, type CliResult } from "./harness";
 import { MOTO_CREDENTIALS, MotoServer, motoSkipReason } from "../doubles/moto";
 import { observeAwsPool } from "../../reconciler/signals/pool-live";
 
@@ -32,7 +32,7 @@ import { observeAwsPool } from "../../reconciler/signals/pool-live";
 const skip = engineSkipReason() || motoSkipReason();
 const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
 
-describe("pool (aws) on the real engine and moto", { timeout: 900_000 }, () => {
+describe("pool (aws) on the real engine and moto", { timeout: ENGINE_FILE_TIMEOUT_MS }, () => {
   let c: CloudStack;
   const moto = new MotoServer();
   let ami = "";

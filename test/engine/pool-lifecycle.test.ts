@@ -1,7 +1,7 @@
 import { describe, test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { cloudStack, type CloudStack } from "./cloud";
-import { engineSkipReason, stackState, type CliResult } from "./harness";
+import { ENGINE_FILE_TIMEOUT_MS, engineSkipReason, stackState, type CliResult } from "./harness";
 
 /**
  * The pool area (GCP) end to end on the real engine: the first reconcile places the instance in the
@@ -11,7 +11,7 @@ import { engineSkipReason, stackState, type CliResult } from "./harness";
 const skip = engineSkipReason();
 const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
 
-describe("pool (gcp) on the real engine and a GCP double", { timeout: 900_000 }, () => {
+describe("pool (gcp) on the real engine and a GCP double", { timeout: ENGINE_FILE_TIMEOUT_MS }, () => {
   let c: CloudStack;
   const run = (args: string[], expect: number | "any" = 0): Promise<CliResult> => c.run(args, expect);
   const names = () => c.gcp.instances().map((vm) => `${vm.name}:${vm.status}`).sort();

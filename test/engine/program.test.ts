@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { REPO } from "../helpers";
-import { engineEnv, engineSkipReason } from "./harness";
+import { ENGINE_FILE_TIMEOUT_MS, engineEnv, engineSkipReason } from "./harness";
 
 /**
  * The program as the workflows run it: `pulumi preview` from the project root through the real
@@ -29,7 +29,7 @@ function programCopy(): string {
   return dir;
 }
 
-describe("the Pulumi program on the real engine", { timeout: 600_000 }, () => {
+describe("the Pulumi program on the real engine", { timeout: ENGINE_FILE_TIMEOUT_MS }, () => {
   const stack = `prog-${process.pid}`;
   const stackFile = path.join(REPO, `Pulumi.${stack}.yaml`);
   const copies: string[] = [];

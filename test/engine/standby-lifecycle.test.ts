@@ -6,7 +6,7 @@ import * as net from "node:net";
 import { sampleCpuOffers, sampleOffers, VastDouble } from "../doubles/vast-api";
 import { cloudStack, type CloudStack } from "./cloud";
 import { REPO } from "../helpers";
-import { engineSkipReason, stackState, waitFor, type CliResult } from "./harness";
+import { ENGINE_FILE_TIMEOUT_MS, engineSkipReason, stackState, waitFor, type CliResult } from "./harness";
 import { removeMountPoints, SandboxHost, sandboxSkipReason } from "./sandbox-host";
 
 /**
@@ -20,7 +20,7 @@ import { removeMountPoints, SandboxHost, sandboxSkipReason } from "./sandbox-hos
 const skip = engineSkipReason() || sandboxSkipReason();
 const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
 
-describe("standby (Vast target) on the real engine, with sandboxed GPU and standby hosts", { timeout: 900_000 }, () => {
+describe("standby (Vast target) on the real engine, with sandboxed GPU and standby hosts", { timeout: ENGINE_FILE_TIMEOUT_MS }, () => {
   let c: CloudStack;
   let vast: VastDouble;
   const hosts = new Map<number, SandboxHost>();
