@@ -64,7 +64,7 @@ export const guestHostKeyProvider = {
         return { id: `${inputs.instanceName}/${inputs.instanceId}`, outs: { ...inputs, publicKey } };
       }
       if (Date.now() >= until)
-        throw new Error(`standby ${inputs.instanceName} did not publish its host key (guest attribute ${HOST_KEY_ATTRIBUTE.namespace}/${HOST_KEY_ATTRIBUTE.key}) within ${inputs.timeoutSeconds ?? 600} s: is its startup script running?`);
+        throw new Error(`standby ${inputs.instanceName} did not publish its host key (guest attribute ${HOST_KEY_ATTRIBUTE.namespace}/${HOST_KEY_ATTRIBUTE.key}) within ${inputs.timeoutSeconds ?? 600} s: is its startup script running? (A standby made before Fleet published host keys does so at its next boot: \`gcloud compute instances reset\`.)`);
       await new Promise((r) => setTimeout(r, (inputs.pollSeconds ?? 5) * 1000));
     }
   },

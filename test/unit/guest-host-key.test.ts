@@ -74,3 +74,23 @@ test("a new VM (another instance id) replaces the key; nothing else does", async
   assert.deepEqual((await guestHostKeyProvider.diff("", olds, { ...inputs, instanceId: "2" })).replaces, ["instanceId"]);
   assert.equal((await guestHostKeyProvider.diff("", olds, { ...inputs, pollSeconds: 9 })).changes, false);
 });
+
+// The GCP standby does not run on the engine here (see test/engine/standby-lifecycle.test.ts), so
+// this runs the provider as the engine would: serialized by Pulumi's closure serializer (what a
+// dynamic resource ships to its provider process), loaded from that text, reading the double.
+test("the provider as Pulumi serializes it for the engine still reads the key", async () => {
+  const pulumi = await import("@pulumi/pulumi");
+  const serialized = await pulumi.runtime.serializeFunction(() => guestHostKeyProvider, { allowSecrets: false });
+  // Written into node_modules, where the requires in the serialized text resolve; removed after.
+  const file = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "..", "..", `.fleet-serialized-${process.pid}.js`);
+  fs.writeFileSync(file, serialized.text);
+  try {
+    const provider = require(file)[serialized.exportName]() as typeof guestHostKeyProvider;
+    const pub = realPublicKey();
+    cloud.setGuestAttribute("standby-a", "fleet", "host-ed25519", pub);
+    const { outs } = await provider.create(inputs);
+    assert.equal(outs.publicKey, pub.trim().split(" ").slice(0, 2).join(" "));
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});
