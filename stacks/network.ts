@@ -30,31 +30,47 @@ export class FleetNetwork extends pulumi.ComponentResource implements GcpNetwork
   constructor(name: string, args: FleetNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:network:FleetNetwork", name, {}, opts);
     const project = args.project ?? gcp.config.project ?? "";
-    const network = new gcp.compute.Network(`${name}-vpc`, {
-      name: fleetNetworkName(project, pulumi.getStack()),
-      autoCreateSubnetworks: true,
-      description: `Fleet stack ${pulumi.getStack()}: only the firewall rules Fleet declares`,
-    }, { parent: this });
+    const network = new gcp.compute.Network(
+      `${name}-vpc`,
+      {
+        name: fleetNetworkName(project, pulumi.getStack()),
+        autoCreateSubnetworks: true,
+        description: `Fleet stack ${pulumi.getStack()}: only the firewall rules Fleet declares`,
+      },
+      { parent: this },
+    );
     this.selfLink = network.selfLink;
-    const iap = new gcp.compute.Firewall(`${name}-iap-ssh`, {
-      network: network.selfLink,
-      direction: "INGRESS",
-      sourceRanges: [IAP_TCP_RANGE],
-      allows: [{ protocol: "tcp", ports: ["22"] }],
-      targetTags: [IAP_SSH_TAG],
-    }, { parent: this });
-    const nats = [...new Set(args.natRegions)].sort().map((region) => {
-      const router = new gcp.compute.Router(`${name}-router-${region}`, {
-        region,
+    const iap = new gcp.compute.Firewall(
+      `${name}-iap-ssh`,
+      {
         network: network.selfLink,
-        description: "Fleet: Cloud NAT for VMs without a public address",
-      }, { parent: this });
-      return new gcp.compute.RouterNat(`${name}-nat-${region}`, {
-        region,
-        router: router.name,
-        natIpAllocateOption: "AUTO_ONLY",
-        sourceSubnetworkIpRangesToNat: "ALL_SUBNETWORKS_ALL_IP_RANGES",
-      }, { parent: this });
+        direction: "INGRESS",
+        sourceRanges: [IAP_TCP_RANGE],
+        allows: [{ protocol: "tcp", ports: ["22"] }],
+        targetTags: [IAP_SSH_TAG],
+      },
+      { parent: this },
+    );
+    const nats = [...new Set(args.natRegions)].sort().map((region) => {
+      const router = new gcp.compute.Router(
+        `${name}-router-${region}`,
+        {
+          region,
+          network: network.selfLink,
+          description: "Fleet: Cloud NAT for VMs without a public address",
+        },
+        { parent: this },
+      );
+      return new gcp.compute.RouterNat(
+        `${name}-nat-${region}`,
+        {
+          region,
+          router: router.name,
+          natIpAllocateOption: "AUTO_ONLY",
+          sourceSubnetworkIpRangesToNat: "ALL_SUBNETWORKS_ALL_IP_RANGES",
+        },
+        { parent: this },
+      );
     });
     this.ready = [network, iap, ...nats];
     this.registerOutputs({ selfLink: this.selfLink });

@@ -40,7 +40,10 @@ export function parseHostKey(value: unknown): string | undefined {
 
 async function readAttribute(inputs: GuestHostKeyInputs): Promise<unknown> {
   const auth = gcpAuthFromEnv(process.env, inputs.project);
-  if (!auth) throw new Error("no GCP credentials to read the standby's host key (GOOGLE_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS or gcloud's)");
+  if (!auth)
+    throw new Error(
+      "no GCP credentials to read the standby's host key (GOOGLE_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS or gcloud's)",
+    );
   const q = new URLSearchParams({ queryPath: `${HOST_KEY_ATTRIBUTE.namespace}/` });
   const at = `projects/${encodeURIComponent(inputs.project)}/zones/${encodeURIComponent(inputs.zone)}/instances/${encodeURIComponent(inputs.instanceName)}`;
   try {
@@ -60,11 +63,16 @@ export const guestHostKeyProvider = {
       const value = await readAttribute(inputs);
       if (value !== undefined) {
         const publicKey = parseHostKey(value);
-        if (!publicKey) throw new Error(`standby ${inputs.instanceName} published a host key that is not one ed25519 public key; refusing to pin it`);
+        if (!publicKey)
+          throw new Error(
+            `standby ${inputs.instanceName} published a host key that is not one ed25519 public key; refusing to pin it`,
+          );
         return { id: `${inputs.instanceName}/${inputs.instanceId}`, outs: { ...inputs, publicKey } };
       }
       if (Date.now() >= until)
-        throw new Error(`standby ${inputs.instanceName} did not publish its host key (guest attribute ${HOST_KEY_ATTRIBUTE.namespace}/${HOST_KEY_ATTRIBUTE.key}) within ${inputs.timeoutSeconds ?? 600} s: is its startup script running? (A standby made before Fleet published host keys does so at its next boot: \`gcloud compute instances reset\`.)`);
+        throw new Error(
+          `standby ${inputs.instanceName} did not publish its host key (guest attribute ${HOST_KEY_ATTRIBUTE.namespace}/${HOST_KEY_ATTRIBUTE.key}) within ${inputs.timeoutSeconds ?? 600} s: is its startup script running? (A standby made before Fleet published host keys does so at its next boot: \`gcloud compute instances reset\`.)`,
+        );
       await new Promise((r) => setTimeout(r, (inputs.pollSeconds ?? 5) * 1000));
     }
   },

@@ -247,11 +247,6 @@ export class GcpCloud {
         return this.get(this.rel(method.id, p));
       case "compute.routers.patch":
         return this.op(method.id, p, () => this.patchRouter(this.rel(method.id, p), body));
-      case "compute.routers.delete":
-        return this.op(method.id, p, () => {
-          this.get(this.rel(method.id, p));
-          this.compute.delete(this.rel(method.id, p));
-        });
       case "compute.instances.get":
       case "compute.disks.get":
       case "compute.firewalls.get":
@@ -264,10 +259,8 @@ export class GcpCloud {
       case "compute.disks.delete":
         return this.op(method.id, p, () => this.deleteDisk(this.rel(method.id, p)));
       case "compute.firewalls.delete":
-        return this.op(method.id, p, () => {
-          this.get(this.rel(method.id, p));
-          this.compute.delete(this.rel(method.id, p));
-        });
+      case "compute.routers.delete":
+        return this.op(method.id, p, () => this.remove(this.rel(method.id, p)));
       case "compute.firewalls.patch":
         return this.op(method.id, p, () => this.patchFirewall(this.rel(method.id, p), body));
       case "compute.instances.setLabels":
@@ -433,6 +426,12 @@ export class GcpCloud {
     if (p.zone) return `projects/${p.project}/zones/${p.zone}/${kind}/${name}`;
     if (p.region) return `projects/${p.project}/regions/${p.region}/${kind}/${name}`;
     return `projects/${p.project}/global/${kind}/${name}`;
+  }
+
+  /** Deletes a resource that needs no check beyond existing (a rule, a router with its NATs). */
+  private remove(rel: string): void {
+    this.get(rel);
+    this.compute.delete(rel);
   }
 
   private get(rel: string): Obj {

@@ -30,9 +30,23 @@ function keygen(file: string): { priv: string; pub: string } {
   return { priv: fs.readFileSync(file, "utf8"), pub: fs.readFileSync(`${file}.pub`, "utf8").trim() };
 }
 
-const sshOpts = () => ["-F", "/dev/null", "-i", key, "-p", String(port), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${known}`, "-o", "StrictHostKeyChecking=yes"];
+const sshOpts = () => [
+  "-F",
+  "/dev/null",
+  "-i",
+  key,
+  "-p",
+  String(port),
+  "-o",
+  "BatchMode=yes",
+  "-o",
+  `UserKnownHostsFile=${known}`,
+  "-o",
+  "StrictHostKeyChecking=yes",
+];
 const sshCmd = () => ["ssh", ...sshOpts()].join(" ");
-const ssh = (...command: string[]) => spawnSync("ssh", [...sshOpts(), "root@127.0.0.1", ...command], { encoding: "utf8" });
+const ssh = (...command: string[]) =>
+  spawnSync("ssh", [...sshOpts(), "root@127.0.0.1", ...command], { encoding: "utf8" });
 const rsync = (...args: string[]) => spawnSync("rsync", ["-e", sshCmd(), ...args], { encoding: "utf8" });
 
 before(async () => {
@@ -62,7 +76,15 @@ after(() => {
 });
 
 test("the sync (into /data) and the restore (out of /data) work through the forced command", { skip }, () => {
-  const up = rsync("-a", "--delete", "--delay-updates", "--partial-dir=.fleet-partial", "--modify-window=-1", path.join(work, "src", "workspace"), "root@127.0.0.1:/data/");
+  const up = rsync(
+    "-a",
+    "--delete",
+    "--delay-updates",
+    "--partial-dir=.fleet-partial",
+    "--modify-window=-1",
+    path.join(work, "src", "workspace"),
+    "root@127.0.0.1:/data/",
+  );
   assert.equal(up.status, 0, up.stderr + host.onstartLog());
   assert.equal(fs.readFileSync(host.path("/data/workspace/model.bin"), "utf8"), "weights");
   const out = path.join(work, "restored");

@@ -17,7 +17,14 @@ import { guestHostKeyProvider, parseHostKey } from "../../stacks/providers/guest
 const cloud = new GcpCloud();
 const saved = { ...process.env };
 const P = `projects/${cloud.project}`;
-const inputs = { project: cloud.project, zone: "europe-west1-b", instanceName: "standby-a", instanceId: "1", pollSeconds: 0.05, timeoutSeconds: 5 };
+const inputs = {
+  project: cloud.project,
+  zone: "europe-west1-b",
+  instanceName: "standby-a",
+  instanceId: "1",
+  pollSeconds: 0.05,
+  timeoutSeconds: 5,
+};
 
 function realPublicKey(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-hk-"));
@@ -29,15 +36,28 @@ function realPublicKey(): string {
 
 before(async () => {
   const base = await cloud.start();
-  Object.assign(process.env, { CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${base}compute/v1/`, GOOGLE_OAUTH_ACCESS_TOKEN: cloud.token });
+  Object.assign(process.env, {
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${base}compute/v1/`,
+    GOOGLE_OAUTH_ACCESS_TOKEN: cloud.token,
+  });
   const body = {
     name: "standby-a",
     machineType: `zones/europe-west1-b/machineTypes/e2-medium`,
-    disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: "projects/debian-cloud/global/images/family/debian-12" } }],
+    disks: [
+      {
+        boot: true,
+        autoDelete: true,
+        initializeParams: { sourceImage: "projects/debian-cloud/global/images/family/debian-12" },
+      },
+    ],
     networkInterfaces: [{ network: `${P}/global/networks/default` }],
     metadata: { items: [{ key: "enable-guest-attributes", value: "TRUE" }] },
   };
-  const r = await fetch(`${base}compute/v1/${P}/zones/europe-west1-b/instances`, { method: "POST", headers: { authorization: `Bearer ${cloud.token}` }, body: JSON.stringify(body) });
+  const r = await fetch(`${base}compute/v1/${P}/zones/europe-west1-b/instances`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${cloud.token}` },
+    body: JSON.stringify(body),
+  });
   assert.equal(r.status, 200, await r.text());
 });
 after(async () => {
@@ -55,9 +75,16 @@ test("create waits for the VM to publish its host key, then keeps the key the VM
 });
 
 test("a value that is not one ed25519 public key is refused, not pinned", async () => {
-  for (const bad of ["ssh-rsa AAAAB3NzaC1yc2E", "ssh-ed25519 AAAA'; id; '", `${realPublicKey().trim()}\nssh-ed25519 AAAA`]) {
+  for (const bad of [
+    "ssh-rsa AAAAB3NzaC1yc2E",
+    "ssh-ed25519 AAAA'; id; '",
+    `${realPublicKey().trim()}\nssh-ed25519 AAAA`,
+  ]) {
     cloud.setGuestAttribute("standby-a", "fleet", "host-ed25519", bad);
-    await assert.rejects(guestHostKeyProvider.create(inputs), /published a host key that is not one ed25519 public key/);
+    await assert.rejects(
+      guestHostKeyProvider.create(inputs),
+      /published a host key that is not one ed25519 public key/,
+    );
   }
   assert.equal(parseHostKey(undefined), undefined);
 });
@@ -71,7 +98,9 @@ test("a VM that never publishes fails the create after its timeout, naming the a
 
 test("a new VM (another instance id) replaces the key; nothing else does", async () => {
   const olds = { ...inputs, publicKey: "ssh-ed25519 x" };
-  assert.deepEqual((await guestHostKeyProvider.diff("", olds, { ...inputs, instanceId: "2" })).replaces, ["instanceId"]);
+  assert.deepEqual((await guestHostKeyProvider.diff("", olds, { ...inputs, instanceId: "2" })).replaces, [
+    "instanceId",
+  ]);
   assert.equal((await guestHostKeyProvider.diff("", olds, { ...inputs, pollSeconds: 9 })).changes, false);
 });
 
@@ -82,7 +111,12 @@ test("the provider as Pulumi serializes it for the engine still reads the key", 
   const pulumi = await import("@pulumi/pulumi");
   const serialized = await pulumi.runtime.serializeFunction(() => guestHostKeyProvider, { allowSecrets: false });
   // Written into node_modules, where the requires in the serialized text resolve; removed after.
-  const file = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "..", "..", `.fleet-serialized-${process.pid}.js`);
+  const file = path.join(
+    path.dirname(require.resolve("@pulumi/pulumi/package.json")),
+    "..",
+    "..",
+    `.fleet-serialized-${process.pid}.js`,
+  );
   fs.writeFileSync(file, serialized.text);
   try {
     const provider = require(file)[serialized.exportName]() as typeof guestHostKeyProvider;
