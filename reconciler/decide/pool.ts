@@ -144,10 +144,16 @@ export function decidePool(args: { previous: DesiredPool | null; signals: Pick<S
   }
 
   const curBad = !curView || !stillSafe(curView) || !sized(curView) || interrupted;
+  // A reclaim warning says the current pool has no spot capacity now: its replacement goes to another
+  // pool (or on demand). An instance already gone (terminated, missing) may be restored where it was.
+  const warned = args.signals.actual.pool?.interruption === "interruption";
+  const target = warned ? candidates.find((v) => v.key !== poolKey(cur)) : best;
   const why = !curView
     ? "no price for the current pool"
     : interrupted
-      ? `the instance is being interrupted (${args.signals.actual.pool?.interruption !== "none" ? args.signals.actual.pool?.interruption : args.signals.actual.pool?.state})`
+      ? warned
+        ? "the instance is being interrupted (interruption)"
+        : `the instance is gone (${args.signals.actual.pool?.state})`
       : !sized(curView)
         ? `usage is ${usage}-provisioned: the instance needs ${usage === "under" ? "more" : "different"} resources`
         : !stillSafe(curView)
@@ -155,9 +161,10 @@ export function decidePool(args: { previous: DesiredPool | null; signals: Pick<S
           : "";
 
   if (curBad) {
-    if (best) {
-      d("switch", `${why}: switch to ${describe(best)}`, toDesired(best, "spot"));
-      return { desired: toDesired(best, "spot"), decisions, usage };
+    if (target) {
+      const move = target.key === poolKey(cur) ? "restore it on its pool," : "switch to";
+      d("switch", `${why}: ${move} ${describe(target)}`, toDesired(target, "spot"));
+      return { desired: toDesired(target, "spot"), decisions, usage };
     }
     if (usage === "under" || interrupted || !curView) {
       const od = views.filter(sized).sort((a, b) => a.onDemandHourUsd - b.onDemandHourUsd || (a.key < b.key ? -1 : 1))[0];

@@ -45,7 +45,21 @@ test("pool: a gain inside the cooldown waits", () => {
 test("pool: an interruption moves at once, even inside the cooldown", () => {
   const out = run([...pool("us-central1", "e2-standard-4", 0.05), ...pool("us-east1", "e2-standard-4", 0.05)], current({ since: new Date(AT - 60_000).toISOString() }), {}, { interruption: "interruption" });
   assert.equal(out.decisions[0]!.kind, "switch");
-  assert.match(out.decisions[0]!.reason, /being interrupted/);
+  assert.match(out.decisions[0]!.reason, /being interrupted \(interruption\): switch to e2-standard-4 in us-east1/);
+  assert.equal(out.desired!.region, "us-east1", "away from the pool being reclaimed, though it sorts first");
+});
+
+test("pool: an interruption with no other safe spot pool falls back to on-demand, never back onto the reclaimed pool", () => {
+  const out = run([...pool("us-central1", "e2-standard-4", 0.05), ...pool("us-east1", "e2-standard-4", 0.19)], current(), {}, { interruption: "interruption" });
+  assert.equal(out.decisions[0]!.kind, "fallback");
+  assert.equal(out.desired!.market, "on-demand");
+});
+
+test("pool: an instance already gone is restored on its pool when that is still the cheapest, and says so", () => {
+  const prices = [...pool("us-central1", "e2-standard-4", 0.05), ...pool("us-east1", "e2-standard-4", 0.05)];
+  const gone = decidePool({ previous: current(), policy: policy(), atMs: AT, signals: { prices, usage: null, actual: { burst: [], hpc: null, pool: { instanceId: "i-1", state: "terminated", interruption: "none" }, standby: null } } });
+  assert.equal(gone.desired!.region, "us-central1");
+  assert.match(gone.decisions[0]!.reason, /gone \(terminated\): restore it on its pool, e2-standard-4 in us-central1/);
 });
 
 test("pool: hysteresis: the current pool stays at 62% discount; a new pool needs 65%", () => {

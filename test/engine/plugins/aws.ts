@@ -32,6 +32,8 @@ import {
   GetQueueAttributesCommand,
   SetQueueAttributesCommand,
   SQSClient,
+  TagQueueCommand,
+  UntagQueueCommand,
 } from "@aws-sdk/client-sqs";
 import {
   DeleteRuleCommand,
@@ -310,13 +312,21 @@ const KINDS: Record<string, Kind> = {
       const got = await queueAttributes(id);
       return got && { ...i, url: id, arn: got.QueueArn, messageRetentionSeconds: Number(got.MessageRetentionPeriod) };
     },
-    async update(id, _olds, news) {
-      await sqs.send(
-        new SetQueueAttributesCommand({
-          QueueUrl: id,
-          Attributes: { MessageRetentionPeriod: String(news.messageRetentionSeconds) },
-        }),
-      );
+    // As resource_queue.go's update: SetQueueAttributes only when an attribute changed (tags are not
+    // attributes), tags by TagQueue/UntagQueue. (moto's SetQueueAttributes also clears a Policy the
+    // call does not name, moto/sqs/models.py Queue._set_attributes, where SQS changes only what is
+    // given: a tags-only change must not reach it.)
+    async update(id, olds, news) {
+      const attrs: Record<string, string> = {};
+      if (news.messageRetentionSeconds !== olds.messageRetentionSeconds) attrs.MessageRetentionPeriod = String(news.messageRetentionSeconds);
+      if (news.sqsManagedSseEnabled !== olds.sqsManagedSseEnabled) attrs.SqsManagedSseEnabled = String(news.sqsManagedSseEnabled);
+      if (Object.keys(attrs).length) await sqs.send(new SetQueueAttributesCommand({ QueueUrl: id, Attributes: attrs }));
+      const before: Record<string, string> = olds.tags ?? {};
+      const after: Record<string, string> = news.tags ?? {};
+      const gone = Object.keys(before).filter((k) => !(k in after));
+      if (gone.length) await sqs.send(new UntagQueueCommand({ QueueUrl: id, TagKeys: gone }));
+      const changed = Object.fromEntries(Object.entries(after).filter(([k, v]) => before[k] !== v));
+      if (Object.keys(changed).length) await sqs.send(new TagQueueCommand({ QueueUrl: id, Tags: changed }));
     },
     async delete(id) {
       await sqs.send(new DeleteQueueCommand({ QueueUrl: id }));
