@@ -158,7 +158,11 @@ export function priceListItem(region: string, type: string, usd: number, generat
 
 /** A GetProducts filter against one item, as the Price List API's FilterType documentation says. */
 function matches(item: Record<string, any>, f: { Type: string; Field: string; Value: string }): boolean {
-  const fields: Record<string, string> = { ...item.product.attributes, productFamily: item.product.productFamily, sku: item.product.sku };
+  const fields: Record<string, string> = {
+    ...item.product.attributes,
+    productFamily: item.product.productFamily,
+    sku: item.product.sku,
+  };
   const v = fields[f.Field];
   const values = f.Value.split(",").map((x) => x.trim());
   switch (f.Type) {
@@ -177,11 +181,20 @@ function matches(item: Record<string, any>, f: { Type: string; Field: string; Va
 }
 
 /** Filter names DescribeSpotPriceHistory documents (the Filters member of its request shape). */
-const SPOT_FILTERS = ["availability-zone", "availability-zone-id", "instance-type", "product-description", "spot-price", "timestamp"];
+const SPOT_FILTERS = [
+  "availability-zone",
+  "availability-zone-id",
+  "instance-type",
+  "product-description",
+  "spot-price",
+  "timestamp",
+];
 
 /** The region a SigV4-signed request is for (its credential scope). */
 function signedRegion(req: http.IncomingMessage): string {
-  const m = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/[a-z0-9-]+\/aws4_request/.exec(String(req.headers.authorization ?? ""));
+  const m = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/[a-z0-9-]+\/aws4_request/.exec(
+    String(req.headers.authorization ?? ""),
+  );
   return m?.[1] ?? "us-east-1";
 }
 
@@ -279,7 +292,11 @@ export class AwsPriceFront {
     return z;
   }
 
-  private async spotHistory(req: http.IncomingMessage, params: URLSearchParams, res: http.ServerResponse): Promise<void> {
+  private async spotHistory(
+    req: http.IncomingMessage,
+    params: URLSearchParams,
+    res: http.ServerResponse,
+  ): Promise<void> {
     const requestId = `fleet-double-${this.calls.length + 1}`;
     try {
       const input = readEc2Query(this.ec2, "DescribeSpotPriceHistory", params) as {
@@ -296,10 +313,14 @@ export class AwsPriceFront {
       const region = signedRegion(req);
       this.calls.push({ operation: "DescribeSpotPriceHistory", region, input });
       if (input.AvailabilityZone && input.AvailabilityZoneId) {
-        throw new AwsModelError("InvalidParameterCombination", "Either AvailabilityZone or AvailabilityZoneId can be specified, but not both");
+        throw new AwsModelError(
+          "InvalidParameterCombination",
+          "Either AvailabilityZone or AvailabilityZoneId can be specified, but not both",
+        );
       }
       for (const f of input.Filters ?? []) {
-        if (!SPOT_FILTERS.includes(f.Name ?? "")) throw new AwsModelError("InvalidParameterValue", `The filter '${f.Name}' is invalid`);
+        if (!SPOT_FILTERS.includes(f.Name ?? ""))
+          throw new AwsModelError("InvalidParameterValue", `The filter '${f.Name}' is invalid`);
       }
       const zones = await this.zoneNames(region);
       const filter = (name: string) => input.Filters?.find((f) => f.Name === name)?.Values;
@@ -345,7 +366,9 @@ export class AwsPriceFront {
       if (!(e instanceof AwsModelError)) throw e;
       res.writeHead(400, { "content-type": "text/xml;charset=UTF-8" });
       const msg = e.message.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${e.code}</Code><Message>${msg}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${e.code}</Code><Message>${msg}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+      );
     }
   }
 
@@ -356,7 +379,8 @@ export class AwsPriceFront {
       res.end(JSON.stringify(v));
     };
     try {
-      if (operation !== "GetProducts") throw new AwsModelError("UnknownOperationException", `the double serves GetProducts only, not ${operation}`);
+      if (operation !== "GetProducts")
+        throw new AwsModelError("UnknownOperationException", `the double serves GetProducts only, not ${operation}`);
       let input: any;
       try {
         input = JSON.parse(body.toString("utf8") || "{}");
@@ -369,9 +393,14 @@ export class AwsPriceFront {
         throw new AwsModelError("InvalidParameterException", `FormatVersion: valid values are aws_v1`);
       }
       if (input.ServiceCode !== "AmazonEC2") {
-        throw new AwsModelError("NotFoundException", `the double holds the AmazonEC2 price list only, not ${input.ServiceCode}`);
+        throw new AwsModelError(
+          "NotFoundException",
+          `the double holds the AmazonEC2 price list only, not ${input.ServiceCode}`,
+        );
       }
-      const found = this.items.filter((i: Record<string, any>) => (input.Filters ?? []).every((f: any) => matches(i, f)));
+      const found = this.items.filter((i: Record<string, any>) =>
+        (input.Filters ?? []).every((f: any) => matches(i, f)),
+      );
       const from = offsetOf(input.NextToken, "InvalidNextTokenException");
       const size = input.MaxResults ?? 100;
       answer(200, {

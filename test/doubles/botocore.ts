@@ -57,7 +57,11 @@ export function serviceModel(service: string): ServiceModel {
   const cached = models.get(service);
   if (cached) return cached;
   const dir = path.join(botocoreDataDir(), service);
-  const version = fs.readdirSync(dir).filter((v) => /^\d{4}-\d{2}-\d{2}$/.test(v)).sort().at(-1);
+  const version = fs
+    .readdirSync(dir)
+    .filter((v) => /^\d{4}-\d{2}-\d{2}$/.test(v))
+    .sort()
+    .at(-1);
   if (!version) throw new Error(`botocore has no API version of ${service} in ${dir}`);
   const file = path.join(dir, version, "service-2.json.gz");
   const model = JSON.parse(zlib.gunzipSync(fs.readFileSync(file)).toString("utf8")) as ServiceModel;
@@ -74,7 +78,8 @@ function shapeOf(model: ServiceModel, name: string): Shape {
 /** One scalar from its wire text, as the shape types it; an error names the parameter. */
 function scalar(model: ServiceModel, shapeName: string, raw: string, where: string): unknown {
   const s = shapeOf(model, shapeName);
-  const bad = (why: string) => new AwsModelError("InvalidParameterValue", `Value (${raw}) for parameter ${where} is invalid. ${why}`);
+  const bad = (why: string) =>
+    new AwsModelError("InvalidParameterValue", `Value (${raw}) for parameter ${where} is invalid. ${why}`);
   switch (s.type) {
     case "string":
       if (s.enum && !s.enum.includes(raw)) throw bad(`Expected one of the ${s.enum.length} values of ${shapeName}.`);
@@ -85,7 +90,8 @@ function scalar(model: ServiceModel, shapeName: string, raw: string, where: stri
     case "long": {
       if (!/^-?\d+$/.test(raw)) throw bad("Expected an integer.");
       const n = Number(raw);
-      if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) throw bad(`Out of range [${s.min}, ${s.max}].`);
+      if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max))
+        throw bad(`Out of range [${s.min}, ${s.max}].`);
       return n;
     }
     case "boolean":
@@ -131,7 +137,8 @@ export function readEc2Query(model: ServiceModel, operation: string, params: URL
     }
     if (s.type === "list") {
       const items: unknown[] = [];
-      for (let i = 1; keys.some((k) => k === `${key}.${i}` || k.startsWith(`${key}.${i}.`)); i++) items.push(read(s.member!.shape, `${key}.${i}`));
+      for (let i = 1; keys.some((k) => k === `${key}.${i}` || k.startsWith(`${key}.${i}.`)); i++)
+        items.push(read(s.member!.shape, `${key}.${i}`));
       return items.length ? items : undefined;
     }
     if (!params.has(key)) return undefined;
@@ -174,7 +181,12 @@ export function ec2Xml(model: ServiceModel, shapeName: string, value: unknown): 
 }
 
 /** A whole EC2 query response document for an operation. */
-export function ec2Response(model: ServiceModel, operation: string, value: Record<string, unknown>, requestId: string): string {
+export function ec2Response(
+  model: ServiceModel,
+  operation: string,
+  value: Record<string, unknown>,
+  requestId: string,
+): string {
   const out = model.operations[operation]!.output!.shape;
   const ns = model.metadata.xmlNamespace ?? "";
   const body = ec2Xml(model, out, value);
@@ -202,7 +214,8 @@ export function checkJsonInput(model: ServiceModel, operation: string, body: unk
       case "structure": {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(where, "expected an object");
         const o = v as Record<string, unknown>;
-        for (const r of s.required ?? []) if (o[r] === undefined || o[r] === null) fail(where ? `${where}.${r}` : r, "is required");
+        for (const r of s.required ?? [])
+          if (o[r] === undefined || o[r] === null) fail(where ? `${where}.${r}` : r, "is required");
         for (const [name, m] of Object.entries(s.members ?? {})) {
           if (o[name] !== undefined && o[name] !== null) check(m.shape, o[name], where ? `${where}.${name}` : name);
         }

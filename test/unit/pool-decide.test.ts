@@ -11,8 +11,13 @@ function pool(region: string, type: string, spot: number, od = 0.2, vcpu = 4, ra
   return (prices ?? Array(8).fill(spot)).map((p, i) => ({ provider: "gcp", region, zone: "", machineType: type, vcpu, ramGb, spotHourUsd: p, onDemandHourUsd: od, at: new Date(AT - (7 - i) * H).toISOString() }));
 }
 const current = (over: Partial<DesiredPool> = {}): DesiredPool => ({ provider: "gcp", region: "us-central1", zone: "", instanceType: "e2-standard-4", vcpu: 4, ramGb: 16, market: "spot", hourUsd: 0.05, since: "2026-11-22T08:00:00.000Z", ...over });
-const run = (prices: PriceRecord[], cur: DesiredPool | null, over: Record<string, unknown> = {}, extra: { usage?: Usage | null; interruption?: "none" | "interruption" | "rebalance" } = {}) =>
-  decidePool({ previous: cur, policy: policy(over), atMs: AT, signals: { prices, usage: extra.usage ?? null, actual: { burst: [], hpc: null, pool: extra.interruption ? { instanceId: "i-1", state: "running", interruption: extra.interruption } : null, standby: null } } });
+type Observed = { usage?: Usage | null; interruption?: "none" | "interruption" | "rebalance"; state?: "running" | "terminated" | "missing" };
+const run = (prices: PriceRecord[], cur: DesiredPool | null, over: Record<string, unknown> = {}, extra: Observed = {}) => {
+  const seen = extra.interruption || extra.state;
+  const pool = seen ? { instanceId: "i-1", state: extra.state ?? "running", interruption: extra.interruption ?? "none" } : null;
+  const actual = { burst: [], hpc: null, pool, standby: null };
+  return decidePool({ previous: cur, policy: policy(over), atMs: AT, signals: { prices, usage: extra.usage ?? null, actual } });
+};
 
 test("pool: first placement goes to the cheapest safe pool", () => {
   const out = run([...pool("us-central1", "e2-standard-4", 0.05), ...pool("us-east1", "e2-standard-4", 0.04)], null);
@@ -57,7 +62,7 @@ test("pool: an interruption with no other safe spot pool falls back to on-demand
 
 test("pool: an instance already gone is restored on its pool when that is still the cheapest, and says so", () => {
   const prices = [...pool("us-central1", "e2-standard-4", 0.05), ...pool("us-east1", "e2-standard-4", 0.05)];
-  const gone = decidePool({ previous: current(), policy: policy(), atMs: AT, signals: { prices, usage: null, actual: { burst: [], hpc: null, pool: { instanceId: "i-1", state: "terminated", interruption: "none" }, standby: null } } });
+  const gone = run(prices, current(), {}, { state: "terminated" });
   assert.equal(gone.desired!.region, "us-central1");
   assert.match(gone.decisions[0]!.reason, /gone \(terminated\): restore it on its pool, e2-standard-4 in us-central1/);
 });
